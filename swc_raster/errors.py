@@ -68,3 +68,25 @@ class ValidationFailed(SwcError, ValueError):
         n = len(self.problems)
         header = f"{n} problem{'s' if n != 1 else ''} found in the inputs; nothing was computed:"
         super().__init__(_message(self.problems, header))
+
+
+# --- additions for input validation (swc_raster.validate) -------------------
+
+
+@dataclass(frozen=True)
+class FileProblem(Problem):
+    """A :class:`Problem` with the file itself: missing, empty, unreadable, corrupt
+    or truncated (the ``OSError`` kind of problem)."""
+
+
+class InputFilesFailed(ValidationFailed, OSError):
+    """Validation failed only because input files are missing or unreadable.
+
+    Raised instead of plain :class:`ValidationFailed` when *every* problem is a
+    :class:`FileProblem`, so that ``except OSError`` handlers see it too; it is
+    still a :class:`ValidationFailed` (and a ``ValueError``).
+    """
+
+
+class InputWarning(UserWarning):
+    """Something in the inputs is suspicious or was repaired, but computing can go on."""

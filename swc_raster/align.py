@@ -1,0 +1,177 @@
+"""Put land-cover and erosion rasters, in any CRS and resolution, onto the analysis grid.
+
+Decisions (docs/decisions/0001-alignment.md):
+
+- land cover is categorical: nearest neighbour when the grid is as fine as the
+  source or finer, the most frequent class (mode) when coarsening;
+- erosion modulus is converted to t/(km²·a) first (t/pixel with each source
+  pixel's true area), then resampled by nearest neighbour, or by the average
+  when coarsening, which keeps the area-weighted mean;
+- both are read through a warped view window by window, so memory is bounded by
+  the window, not the raster.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import rasterio
+import shapely
+from pyproj import CRS, Geod, Transformer
+from rasterio.enums import Resampling
+from rasterio.vrt import WarpedVRT
+from rasterio.warp import transform_geom
+from rasterio.windows import Window
+
+from swc_raster.atomic import atomic_path
+from swc_raster.errors import CrsError, InputFileError
+from swc_raster.grid import AnalysisGrid
+from swc_raster.units import T_PIXEL, normalise_unit, to_t_km2
+
+EROSION_NODATA = -9999.0
+LANDCOVER_NODATA = 0
+#: The grid coarsens the source when its cell is this much larger than the source's.
+COARSEN_RATIO = 1.5
+
+
+def open_raster(path: str | Path, label: str) -> rasterio.DatasetReader:
+    """Open a raster or raise an error naming the input and the fix."""
+    path = Path(path)
+    if not path.exists():
+        raise InputFileError(f"{label} ({path})", "the file does not exist.", "check the path in the config.")
+    try:
+        src = rasterio.open(path)
+    except rasterio.RasterioIOError as exc:
+        raise InputFileError(f"{label} ({path})", f"cannot be opened as a raster ({exc}).",
+                             "re-export it as a GeoTIFF; the file may be truncated or not a raster.") from exc
+    if src.crs is None:
+        src.close()
+        raise CrsError(f"{label} ({path})", "has no CRS, so it cannot be placed on the map.",
+                       "assign the right one, e.g. `gdal_edit.py -a_srs EPSG:4547 file.tif`, or re-export with a CRS.")
+    return src
+
+
+def footprint(src: rasterio.DatasetReader, crs_wkt: str, densify: int = 64) -> shapely.Polygon:
+    """The raster's bounds as a polygon in ``crs_wkt``, edges densified so curved edges stay exact enough."""
+    left, bottom, right, top = src.bounds
+    xs = np.concatenate([np.linspace(left, right, densify), np.full(densify, right),
+                         np.linspace(right, left, densify), np.full(densify, left)])
+    ys = np.concatenate([np.full(densify, top), np.linspace(top, bottom, densify),
+                         np.full(densify, bottom), np.linspace(bottom, top, densify)])
+    ring = {"type": "Polygon", "coordinates": [list(zip(xs.tolist(), ys.tolist()))]}
+    return shapely.geometry.shape(transform_geom(src.crs, crs_wkt, ring))
+
+
+def source_cell_size_m(src: rasterio.DatasetReader, crs_wkt: str) -> float:
+    """Typical ground size of a source cell (m): √(footprint area in the equal-area CRS / cell count)."""
+    return math.sqrt(footprint(src, crs_wkt).area / (src.width * src.height))
+
+
+def pixel_area_km2(src: rasterio.DatasetReader, window: Window) -> np.ndarray:
+    """True ground area (km²) of each pixel in ``window`` of ``src``, shape (rows, cols).
+
+    Geographic CRS: exact ellipsoidal area of each cell (constant along a row).
+    Projected CRS: nominal cell area divided by the projection's areal scale
+    factor at the cell centre.
+    """
+    crs = CRS.from_wkt(src.crs.to_wkt())
+    rows = np.arange(int(window.row_off), int(window.row_off + window.height))
+    cols = np.arange(int(window.col_off), int(window.col_off + window.width))
+    t = src.transform
+    if crs.is_geographic:
+        geod = Geod(ellps="WGS84") if crs.ellipsoid is None else Geod(a=crs.ellipsoid.semi_major_metre,
+                                                                       rf=crs.ellipsoid.inverse_flattening)
+        lon0, lon1 = t.c, t.c + t.a
+        areas = []
+        for r in rows:
+            lat_top, lat_bot = t.f + r * t.e, t.f + (r + 1) * t.e
+            area, _ = geod.polygon_area_perimeter([lon0, lon1, lon1, lon0], [lat_top, lat_top, lat_bot, lat_bot])
+            areas.append(abs(area) / 1e6)
+        return np.repeat(np.array(areas)[:, None], len(cols), axis=1)
+    cc, rr = np.meshgrid(cols + 0.5, rows + 0.5)
+    xs, ys = t * (cc, rr)
+    to_geo = Transformer.from_crs(crs, crs.geodetic_crs, always_xy=True)
+    lon, lat = to_geo.transform(xs, ys)
+    from pyproj import Proj
+
+    factors = Proj(crs).get_factors(lon, lat)
+    unit = crs.axis_info[0].unit_conversion_factor
+    return abs(t.a * t.e) * unit * unit / np.asarray(factors.areal_scale) / 1e6
+
+
+def _resampling(src: rasterio.DatasetReader, grid: AnalysisGrid, coarse: Resampling, fine: Resampling) -> Resampling:
+    return coarse if grid.res > COARSEN_RATIO * source_cell_size_m(src, grid.crs_wkt) else fine
+
+
+def _warp_to(src, grid: AnalysisGrid, out_path: Path, dtype: str, nodata: float, resampling: Resampling,
+             window_size: int, convert=None) -> None:
+    profile = grid.profile(dtype, nodata)
+    with WarpedVRT(src, crs=grid.crs, transform=grid.transform, width=grid.width, height=grid.height,
+                   resampling=resampling, nodata=nodata, dtype=dtype) as vrt, atomic_path(out_path) as tmp:
+        with rasterio.open(tmp, "w", **profile) as dst:
+            for win in grid.windows(window_size):
+                block = vrt.read(1, window=win)
+                dst.write(convert(block) if convert else block, 1, window=win)
+
+
+def align_landcover(src_path: str | Path, grid: AnalysisGrid, out_path: str | Path,
+                    method: Literal["auto", "nearest", "mode"] = "auto", window_size: int = 2048) -> str:
+    """Write the land-cover raster onto ``grid`` (uint8/uint16 codes, 0 = no data). Returns the method used."""
+    with open_raster(src_path, "land cover") as src:
+        if method == "auto":
+            rs = _resampling(src, grid, Resampling.mode, Resampling.nearest)
+        else:
+            rs = Resampling[method]
+        dtype = "uint8" if np.dtype(src.dtypes[0]).itemsize == 1 else "uint16"
+        _warp_to(src, grid, Path(out_path), dtype, LANDCOVER_NODATA, rs, window_size)
+    return rs.name
+
+
+def align_erosion(src_path: str | Path, unit: str, grid: AnalysisGrid, out_path: str | Path,
+                  method: Literal["auto", "nearest", "average", "bilinear"] = "auto", window_size: int = 2048,
+                  workdir: str | Path | None = None) -> str:
+    """Write the erosion modulus onto ``grid`` in t/(km²·a) (float32, nodata −9999). Returns the method used.
+
+    Area-based units are linear, so converting after resampling equals
+    converting before.  t/(pixel·a) depends on the source pixel's area, so it
+    is converted in the source grid first (a temporary GeoTIFF).
+    """
+    unit = normalise_unit(unit, f"erosion unit of {src_path}")
+    out_path = Path(out_path)
+    with open_raster(src_path, "erosion") as src:
+        rs = (_resampling(src, grid, Resampling.average, Resampling.nearest) if method == "auto"
+              else Resampling[method])
+        if unit == T_PIXEL:
+            tmp_src = Path(workdir or out_path.parent) / f".{out_path.stem}.t_km2_source.tif"
+            _per_pixel_to_t_km2(src, tmp_src, window_size)
+            try:
+                with rasterio.open(tmp_src) as conv:
+                    _warp_to(conv, grid, out_path, "float32", EROSION_NODATA, rs, window_size)
+            finally:
+                tmp_src.unlink(missing_ok=True)
+        else:
+            def convert(block: np.ndarray) -> np.ndarray:
+                valid = block != EROSION_NODATA
+                out = np.full(block.shape, EROSION_NODATA, dtype="float32")
+                out[valid] = to_t_km2(block[valid], unit)
+                return out
+
+            _warp_to(src, grid, out_path, "float32", EROSION_NODATA, rs, window_size, convert)
+    return rs.name
+
+
+def _per_pixel_to_t_km2(src: rasterio.DatasetReader, out_path: Path, window_size: int) -> None:
+    profile = src.profile | {"dtype": "float32", "nodata": EROSION_NODATA, "driver": "GTiff", "count": 1,
+                             "tiled": True, "blockxsize": 512, "blockysize": 512, "compress": "deflate"}
+    with rasterio.open(out_path, "w", **profile) as dst:
+        for row in range(0, src.height, window_size):
+            for col in range(0, src.width, window_size):
+                win = Window(col, row, min(window_size, src.width - col), min(window_size, src.height - row))
+                block = src.read(1, window=win, masked=True)
+                out = np.full(block.shape, EROSION_NODATA, dtype="float32")
+                ok = ~np.ma.getmaskarray(block)
+                out[ok] = to_t_km2(block.data[ok], T_PIXEL, pixel_area_km2(src, win)[ok])
+                dst.write(out, 1, window=win)

@@ -1,0 +1,130 @@
+"""One function per workflow stage: files in, files out.
+
+Each Snakemake rule's script calls exactly one of these, so every stage can
+also be run (and debugged) from Python without Snakemake.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from swc_raster import align, boundaries, rates, targets, zonal
+from swc_raster.atomic import atomic_path
+from swc_raster.config import allowable_loss
+from swc_raster.errors import InputError, InputFileError
+from swc_raster.grading import check_allowable_loss
+from swc_raster.grid import AnalysisGrid
+
+LAYER = "counties"
+
+
+def read_legend(path: str | Path) -> pd.DataFrame:
+    """The land-cover legend: ``code, name_zh, name_en`` (codes unique integers ≥ 1)."""
+    path = Path(path)
+    if not path.exists():
+        raise InputFileError(f"landcover_legend ({path})", "the file does not exist.", "check `landcover_legend:` in the config.")
+    legend = pd.read_csv(path, encoding="utf-8-sig")
+    need = {"code", "name_zh", "name_en"}
+    if not need <= set(legend.columns):
+        raise InputError(f"landcover_legend ({path})", f"needs columns {sorted(need)}; has {list(legend.columns)}.",
+                         "use the layout of config/landcover_legend.csv.")
+    if legend["code"].duplicated().any() or (legend["code"] < 1).any():
+        raise InputError(f"landcover_legend ({path})", "codes must be unique integers ≥ 1 (0 means no data).",
+                         "fix the code column.")
+    return legend
+
+
+def prepare_boundaries(cfg: dict, out_gpkg: str | Path, out_grid: str | Path) -> list[str]:
+    """Counties → analysis CRS with zone ids; the analysis grid covering them. Returns repair notes."""
+    b = cfg["boundaries"]
+    grid_crs = cfg["analysis"]["crs"]
+    counties, notes = boundaries.prepare(b["path"], b["layer"], b["code_field"], b["name_field"],
+                                         AnalysisGrid.covering((0, 0, 1, 1), grid_crs, 1).crs_wkt)
+    for code in counties.county_code:
+        check_allowable_loss(allowable_loss(cfg, code))
+    counties["t_allowable_t_km2"] = [allowable_loss(cfg, c) for c in counties.county_code]
+    grid = AnalysisGrid.covering(tuple(counties.total_bounds), grid_crs, cfg["analysis"]["resolution_m"])
+    with atomic_path(out_gpkg) as tmp:
+        counties.to_file(tmp, layer=LAYER, driver="GPKG")
+    with atomic_path(out_grid) as tmp:
+        grid.to_json(tmp)
+    return notes
+
+
+def read_prepared(path: str | Path) -> gpd.GeoDataFrame:
+    """The prepared counties (analysis CRS, zone ids, codes as strings)."""
+    gdf = gpd.read_file(path, layer=LAYER)
+    gdf["county_code"] = gdf["county_code"].astype(str)
+    return gdf
+
+
+def align_year(cfg: dict, year_entry: dict, grid_json: str | Path, out_landcover: str | Path,
+               out_erosion: str | Path, window_size: int = 2048) -> dict[str, str]:
+    """Land cover and erosion of one year onto the analysis grid. Returns the resampling methods used."""
+    grid = AnalysisGrid.from_json(grid_json)
+    lc = align.align_landcover(year_entry["landcover"], grid, out_landcover,
+                               cfg["analysis"]["landcover_resampling"], window_size)
+    er = align.align_erosion(year_entry["erosion"], year_entry.get("erosion_unit"), grid, out_erosion,
+                             cfg["analysis"]["erosion_resampling"], window_size)
+    return {"landcover": lc, "erosion": er}
+
+
+def grade_year(erosion_aligned: str | Path, erosion_source: str | Path, counties_gpkg: str | Path,
+               grid_json: str | Path, out_grade: str | Path, window_size: int = 2048) -> None:
+    """The SL 190 grade raster of one year, with each county's T."""
+    counties = read_prepared(counties_gpkg)
+    t_by_zone = np.zeros(int(counties.zone.max()) + 1)
+    t_by_zone[counties.zone.to_numpy()] = counties.t_allowable_t_km2.to_numpy()
+    zonal.write_grade_raster(erosion_aligned, erosion_source, counties, t_by_zone,
+                             AnalysisGrid.from_json(grid_json), out_grade, window_size)
+
+
+def tabulate_year(cfg: dict, year: int, landcover_aligned: str | Path, grade: str | Path,
+                  counties_gpkg: str | Path, grid_json: str | Path, out_crosstab: str | Path,
+                  out_long_csv: str | Path, window_size: int = 2048, workers: int | None = None) -> None:
+    """County × land cover × grade areas (NetCDF cross-tab and the long CSV)."""
+    counties = read_prepared(counties_gpkg)
+    legend = read_legend(cfg["landcover_legend"])
+    table = zonal.crosstab(landcover_aligned, grade, counties, legend["code"].tolist(),
+                           AnalysisGrid.from_json(grid_json), window_size=window_size, workers=workers)
+    with atomic_path(out_crosstab) as tmp:
+        table.to_netcdf(tmp)
+    names = dict(zip(counties.county_code, counties.county_name))
+    with atomic_path(out_long_csv) as tmp:
+        rates.landcover_long(table, names, legend, year=year).to_csv(tmp, index=False, encoding="utf-8")
+
+
+def rates_year(cfg: dict, year: int, crosstab_nc: str | Path, counties_gpkg: str | Path,
+               out_csv: str | Path) -> pd.DataFrame:
+    """The county_rates.csv table of one year."""
+    counties = read_prepared(counties_gpkg)
+    with xr.open_dataarray(crosstab_nc) as da:
+        table = da.load()
+    table = table.assign_coords(county_code=[str(c) for c in table.county_code.values])
+    out = rates.county_rates(table, dict(zip(counties.county_code, counties.county_name)),
+                             dict(zip(counties.county_code, counties.t_allowable_t_km2)), year=year,
+                             region_code=cfg["region"]["code"], region_name=cfg["region"]["name"])
+    with atomic_path(out_csv) as tmp:
+        out.to_csv(tmp, index=False, encoding="utf-8")
+    return out
+
+
+def compare_year(cfg: dict, rates_csv: str | Path, counties_gpkg: str | Path, out_csv: str | Path) -> list[str]:
+    """target_comparison.csv of one year; returns consistency warnings about the target table."""
+    counties = read_prepared(counties_gpkg)
+    table = targets.read_targets(cfg["targets"])
+    targets.match_to_boundaries(table, counties, cfg["region"]["code"], cfg["targets"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        notes = targets.check_region_consistency(
+            table, dict(zip(counties.county_code, counties.polygon_area_km2)), cfg["region"]["code"])
+    r = pd.read_csv(rates_csv, dtype={"county_code": str})
+    with atomic_path(out_csv) as tmp:
+        targets.compare(r, table).to_csv(tmp, index=False, encoding="utf-8")
+    return notes

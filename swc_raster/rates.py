@@ -1,0 +1,74 @@
+"""Soil and water conservation rates (水土保持率) from the cross-tab.
+
+rate (%) = (land − erosion) / land × 100, where erosion is the area of grades
+2–6 (A ≥ T).  Erosion nodata counts as non-eroded land; land outside the
+erosion raster (a data gap) is left out of both terms, so the rate is that of
+the land with data.  Aggregates are area-weighted: Σ erosion / Σ land.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from swc_raster.grading import EROSION_GRADES, GAP_GRADE, NODATA_GRADE
+
+GRADE_COLUMNS = [f"area_grade{g}_km2" for g in range(1, 7)]
+RATE_COLUMNS = ["year", "level", "county_code", "county_name", "t_allowable_t_km2", "land_area_km2",
+                "erosion_area_km2", "rate_pct", *GRADE_COLUMNS, "nodata_area_km2", "gap_area_km2"]
+
+
+def rate_pct(land_km2: np.ndarray | float, erosion_km2: np.ndarray | float,
+             gap_km2: np.ndarray | float = 0.0) -> np.ndarray | float:
+    """100 × (land − gap − erosion) / (land − gap); NaN where no land has data."""
+    assessed = np.asarray(land_km2, dtype="float64") - np.asarray(gap_km2, dtype="float64")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rate = np.where(assessed > 0, 100.0 * (assessed - np.asarray(erosion_km2)) / assessed, np.nan)
+    return rate if rate.ndim else float(rate)
+
+
+def county_rates(crosstab: xr.DataArray, names: dict[str, str], t_by_county: dict[str, float], *, year: int | str,
+                 region_code: str, region_name: str) -> pd.DataFrame:
+    """One row per county, then the region row, in the ``county_rates.csv`` contract."""
+    by_grade = crosstab.sum("landcover_code").to_pandas()  # county × grade, km²
+    rows = pd.DataFrame(index=by_grade.index)
+    for g in range(1, 7):
+        rows[f"area_grade{g}_km2"] = by_grade[g]
+    rows["nodata_area_km2"] = by_grade[NODATA_GRADE]
+    rows["gap_area_km2"] = by_grade[GAP_GRADE]
+    rows["land_area_km2"] = by_grade.sum(axis=1)
+    rows["erosion_area_km2"] = by_grade[list(EROSION_GRADES)].sum(axis=1)
+    rows["county_name"] = [names[c] for c in rows.index]
+    rows["t_allowable_t_km2"] = [float(t_by_county[c]) for c in rows.index]
+    rows["level"] = "county"
+    rows = rows.reset_index().rename(columns={"index": "county_code"})
+    sums = rows[[*GRADE_COLUMNS, "nodata_area_km2", "gap_area_km2", "land_area_km2", "erosion_area_km2"]].sum()
+    ts = set(rows["t_allowable_t_km2"])
+    region = {**sums.to_dict(), "county_code": region_code, "county_name": region_name, "level": "region",
+              "t_allowable_t_km2": ts.pop() if len(ts) == 1 else np.nan}
+    out = pd.concat([rows, pd.DataFrame([region])], ignore_index=True)
+    out["rate_pct"] = rate_pct(out["land_area_km2"], out["erosion_area_km2"], out["gap_area_km2"])
+    out["year"] = year
+    # Six decimals (1 m² in km²) drop float noise from the sums without losing information.
+    return out[RATE_COLUMNS].round(6)
+
+
+def landcover_long(crosstab: xr.DataArray, names: dict[str, str], legend: pd.DataFrame, *, year: int | str) -> pd.DataFrame:
+    """The ``erosion_by_landcover.csv`` long table (zero-area rows dropped)."""
+    from swc_raster.grading import GRADE_NAMES_EN, GRADE_NAMES_ZH
+
+    df = crosstab.to_dataframe().reset_index()
+    df = df[df["area_km2"] > 0].copy()
+    lz = dict(zip(legend["code"].astype(int), legend["name_zh"]))
+    le = dict(zip(legend["code"].astype(int), legend["name_en"]))
+    df.insert(0, "year", year)
+    df.insert(2, "county_name", df["county_code"].map(names))
+    df["landcover_name_zh"] = df["landcover_code"].map(lz).fillna("未分类")
+    df["landcover_name_en"] = df["landcover_code"].map(le).fillna("unclassified")
+    df["grade_name_zh"] = df["grade_code"].map(GRADE_NAMES_ZH)
+    df["grade_name_en"] = df["grade_code"].map(GRADE_NAMES_EN)
+    df["area_km2"] = df["area_km2"].round(6)
+    cols = ["year", "county_code", "county_name", "landcover_code", "landcover_name_zh", "landcover_name_en",
+            "grade_code", "grade_name_zh", "grade_name_en", "area_km2"]
+    return df[cols].reset_index(drop=True)

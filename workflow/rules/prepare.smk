@@ -1,0 +1,13 @@
+# Boundaries: validate, repair, project to the analysis CRS; define the analysis grid.
+
+
+rule prepare_boundaries:
+    input:
+        boundaries=config["boundaries"]["path"],
+    output:
+        counties="results/common/counties.gpkg",
+        grid="results/common/grid.json",
+    log:
+        "logs/prepare_boundaries.log",
+    script:
+        "../scripts/prepare_boundaries.py"
