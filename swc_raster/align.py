@@ -92,7 +92,7 @@ def pixel_area_km2(src: rasterio.DatasetReader, window: Window) -> np.ndarray:
             areas.append(abs(area) / 1e6)
         return np.repeat(np.array(areas)[:, None], len(cols), axis=1)
     cc, rr = np.meshgrid(cols + 0.5, rows + 0.5)
-    xs, ys = t * (cc, rr)
+    xs, ys = t.c + cc * t.a + rr * t.b, t.f + cc * t.d + rr * t.e
     to_geo = Transformer.from_crs(crs, crs.geodetic_crs, always_xy=True)
     lon, lat = to_geo.transform(xs, ys)
     from pyproj import Proj

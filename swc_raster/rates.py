@@ -58,7 +58,7 @@ def landcover_long(crosstab: xr.DataArray, names: dict[str, str], legend: pd.Dat
     """The ``erosion_by_landcover.csv`` long table (zero-area rows dropped)."""
     from swc_raster.grading import GRADE_NAMES_EN, GRADE_NAMES_ZH
 
-    df = crosstab.to_dataframe().reset_index()
+    df = crosstab.to_dataframe(name="area_km2").reset_index()
     df = df[df["area_km2"] > 0].copy()
     lz = dict(zip(legend["code"].astype(int), legend["name_zh"]))
     le = dict(zip(legend["code"].astype(int), legend["name_en"]))

@@ -1,0 +1,124 @@
+"""The whole workflow on a small real case, checked against independent computations."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import rasterio
+import yaml
+from exactextract import exact_extract
+from pyproj import Geod
+
+from tests._rasters import ROOT, counties, erosion_raster, landcover_raster, write
+
+pytestmark = pytest.mark.workflow
+SNAKEMAKE = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"), "--cores", "2"]
+CODES = ["140502", "140581"]  # 城区 and 高平市
+T = {"140502": 200.0, "140581": 1000.0}
+
+
+def make_case(tmp: Path, **overrides) -> Path:
+    """A two-county config with its own boundaries, targets and rasters under ``tmp``."""
+    area = counties(CODES)
+    area.to_file(tmp / "counties.gpkg", layer="counties")
+    pd.DataFrame({"county_code": CODES + ["140500"], "county_name": ["城区", "高平市", "两县"],
+                  "target_2025": [76.86, 61.75, 64.0], "target_2035": [88.51, 90.98, 90.5]}).to_csv(tmp / "targets.csv", index=False)
+    erosion_raster(tmp / "erosion.tif", area)
+    landcover_raster(tmp / "landcover.tif", area)
+    cfg = {
+        "region": {"code": "140500", "name": "两县"},
+        "boundaries": {"path": str(tmp / "counties.gpkg"), "layer": "counties"},
+        "targets": str(tmp / "targets.csv"),
+        "landcover_legend": str(ROOT / "config/landcover_legend.csv"),
+        "analysis": {"resolution_m": 30},
+        "allowable_loss": {"default_t_km2": 200, "by_county": {"140581": 1000}},
+        "years": [{"year": 2023, "landcover": str(tmp / "landcover.tif"), "erosion": str(tmp / "erosion.tif"),
+                   "erosion_unit": "t/km2/a"}],
+    }
+    cfg.update(overrides)
+    (tmp / "config.yaml").write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
+    return tmp / "config.yaml"
+
+
+def run(tmp: Path, config: Path, *extra: str) -> subprocess.CompletedProcess:
+    return subprocess.run([*SNAKEMAKE, "--directory", str(tmp), "--configfile", str(config), *extra],
+                          capture_output=True, text=True, cwd=tmp)
+
+
+@pytest.fixture(scope="module")
+def case(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("wf")
+    config = make_case(tmp)
+    result = run(tmp, config)
+    assert result.returncode == 0, result.stderr[-4000:]
+    return tmp
+
+
+def exactextract_rates(tmp: Path) -> dict[str, float]:
+    """Independent rates: fractional-coverage mean of an 'eroded' 0/1 raster on the erosion raster's own grid."""
+    with rasterio.open(tmp / "erosion.tif") as src:
+        a, profile = src.read(1), src.profile
+    area = counties(CODES).to_crs(profile["crs"])
+    out = {}
+    for code in CODES:
+        eroded = np.where(a == -9999.0, 0, a >= T[code]).astype("float32")  # nodata counts as not eroded
+        path = write(tmp / f"eroded_{code}.tif", eroded, profile["crs"], profile["transform"], None)
+        stats = exact_extract(str(path), area[area.county_code == code], ["mean"], output="pandas")
+        out[code] = 100.0 * (1.0 - float(stats["mean"].iloc[0]))
+    return out
+
+
+def test_county_rates_match_exactextract_within_005_pp(case):
+    rates = pd.read_csv(case / "results/2023/county_rates.csv", dtype={"county_code": str}).set_index("county_code")
+    reference = exactextract_rates(case)
+    for code in CODES:
+        assert 20 < reference[code] < 95  # a meaningful case, not all-or-nothing
+        assert rates.loc[code, "rate_pct"] == pytest.approx(reference[code], abs=0.05)
+        assert rates.loc[code, "t_allowable_t_km2"] == T[code]
+
+
+def test_land_area_is_within_half_a_percent_of_the_geodesic_area(case):
+    rates = pd.read_csv(case / "results/2023/county_rates.csv", dtype={"county_code": str}).set_index("county_code")
+    geod = Geod(ellps="WGS84")
+    for _, row in counties(CODES).iterrows():
+        geodesic_km2 = abs(geod.geometry_area_perimeter(row.geometry)[0]) / 1e6
+        assert rates.loc[row.county_code, "land_area_km2"] == pytest.approx(geodesic_km2, rel=0.005)
+
+
+def test_region_row_is_the_area_weighted_sum(case):
+    rates = pd.read_csv(case / "results/2023/county_rates.csv", dtype={"county_code": str})
+    c, r = rates[rates.level == "county"], rates[rates.level == "region"].iloc[0]
+    assert r.county_code == "140500" and r.county_name == "两县"
+    for col in ["land_area_km2", "erosion_area_km2", "nodata_area_km2", *[f"area_grade{g}_km2" for g in range(1, 7)]]:
+        assert r[col] == pytest.approx(c[col].sum())
+    assert r.rate_pct == pytest.approx(100 * (1 - c.erosion_area_km2.sum() / (c.land_area_km2 - c.gap_area_km2).sum()))
+    grades = rates[[f"area_grade{g}_km2" for g in range(1, 7)]].sum(axis=1) + rates.nodata_area_km2 + rates.gap_area_km2
+    np.testing.assert_allclose(grades, rates.land_area_km2)
+    assert (rates.nodata_area_km2 > 0).all()  # the nodata blobs are reported, not dropped
+
+
+def test_long_table_and_target_comparison_agree_with_the_rates(case):
+    rates = pd.read_csv(case / "results/2023/county_rates.csv", dtype={"county_code": str}).set_index("county_code")
+    long = pd.read_csv(case / "results/2023/erosion_by_landcover.csv", dtype={"county_code": str})
+    eroded = long[long.grade_code.between(2, 6)].groupby("county_code").area_km2.sum()
+    for code in CODES:
+        assert eroded[code] == pytest.approx(rates.loc[code, "erosion_area_km2"])
+    comp = pd.read_csv(case / "results/2023/target_comparison.csv", dtype={"county_code": str}).set_index("county_code")
+    assert comp.loc["140502", "gap_2025_pp"] == pytest.approx(rates.loc["140502", "rate_pct"] - 76.86)
+    assert comp.loc["140500", "met_2035"] == (rates.loc["140500", "rate_pct"] >= 90.5)
+
+
+def test_grade_raster_is_tiled_on_the_equal_area_grid(case):
+    with rasterio.open(case / "results/2023/erosion_grade.tif") as src:
+        assert src.profile["tiled"] and src.res == (30.0, 30.0) and src.nodata == 255
+        assert "Albers" in src.crs.to_wkt()
+        values = np.unique(src.read(1))
+    assert set(values) <= {0, 1, 2, 3, 4, 5, 6, 7, 255} and {1, 2, 255} <= set(values)
+
+
+def test_rerun_has_nothing_to_do(case):
+    result = run(case, case / "config.yaml", "-n")
+    assert result.returncode == 0 and "Nothing to be done" in (result.stdout + result.stderr)
