@@ -14,7 +14,6 @@ if not config:
     configfile: "config/config.yaml"
 
 
-
 include: "workflow/rules/common.smk"
 include: "workflow/rules/demo.smk"
 include: "workflow/rules/prepare.smk"
@@ -24,6 +23,6 @@ include: "workflow/rules/compare.smk"
 
 
 rule all:
+    default_target: True
     input:
         all_outputs(),
-    default_target: True

@@ -9,13 +9,15 @@ rule align:
     output:
         landcover="results/{year}/aligned/landcover.tif",
         erosion="results/{year}/aligned/erosion_t_km2.tif",
-    params:
-        erosion_unit=erosion_unit,
     log:
         "logs/{year}/align.log",
     benchmark:
         "results/benchmarks/{year}/align.tsv"
+    conda:
+        SWC_ENV
     resources:
         mem_mb=2000,
+    params:
+        erosion_unit=erosion_unit,
     script:
         "../scripts/align.py"

@@ -1,8 +1,21 @@
 # Shared helpers: config validation at parse time, year lookup, output lists.
 
+import os
+import sys
 from pathlib import Path
 
 from snakemake.utils import validate
+
+# Rule scripts import the swc_raster library shipped beside this workflow, also
+# inside a Snakemake-made conda environment or on a cluster node.
+_REPO = str(Path(workflow.basedir).resolve())
+sys.path.insert(0, _REPO)
+# (We set the variable; nothing here requires the user to define it.)
+os.environ.update(
+    PYTHONPATH=os.pathsep.join(p for p in (_REPO, os.environ.get("PYTHONPATH")) if p)
+)
+# One software environment for every rule: the same list as pyproject.toml.
+SWC_ENV = str(Path(_REPO) / "environment.yml")
 
 from swc_raster.config import year_inputs
 
@@ -14,12 +27,6 @@ YEAR_LABELS = [str(y) for y in YEARS]
 
 wildcard_constraints:
     year="|".join(YEAR_LABELS),
-
-
-def year_entry(year):
-    """The config entry of one year as a dict (inputs and declared unit)."""
-    y = YEARS[int(year)]
-    return {"landcover": y.landcover, "erosion": y.erosion, "erosion_unit": y.erosion_unit}
 
 
 def landcover_input(wildcards):

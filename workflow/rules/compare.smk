@@ -9,6 +9,8 @@ rule rates:
         rates="results/{year}/county_rates.csv",
     log:
         "logs/{year}/rates.log",
+    conda:
+        SWC_ENV
     script:
         "../scripts/rates.py"
 
@@ -22,5 +24,7 @@ rule compare_targets:
         comparison="results/{year}/target_comparison.csv",
     log:
         "logs/{year}/compare_targets.log",
+    conda:
+        SWC_ENV
     script:
         "../scripts/compare_targets.py"

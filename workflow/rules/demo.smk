@@ -10,5 +10,7 @@ rule demo_rasters:
         erosion="resources/demo/{year}/erosion.tif",
     log:
         "logs/demo/{year}.log",
+    conda:
+        SWC_ENV
     script:
         "../scripts/demo_rasters.py"

@@ -9,5 +9,7 @@ rule prepare_boundaries:
         grid="results/common/grid.json",
     log:
         "logs/prepare_boundaries.log",
+    conda:
+        SWC_ENV
     script:
         "../scripts/prepare_boundaries.py"

@@ -13,6 +13,8 @@ rule grade:
         "logs/{year}/grade.log",
     benchmark:
         "results/benchmarks/{year}/grade.tsv"
+    conda:
+        SWC_ENV
     resources:
         mem_mb=2000,
     script:
@@ -33,6 +35,8 @@ rule crosstab:
         "logs/{year}/crosstab.log",
     benchmark:
         "results/benchmarks/{year}/crosstab.tsv"
+    conda:
+        SWC_ENV
     threads: 2
     resources:
         mem_mb=1000,
