@@ -20,6 +20,7 @@ include: "workflow/rules/prepare.smk"
 include: "workflow/rules/align.smk"
 include: "workflow/rules/zonal.smk"
 include: "workflow/rules/compare.smk"
+include: "workflow/rules/summary.smk"
 
 
 rule all:

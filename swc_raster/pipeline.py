@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from swc_raster import align, boundaries, rates, targets, zonal
+from swc_raster import align, boundaries, progress, rates, targets, transitions, zonal
 from swc_raster.atomic import atomic_path
 from swc_raster.config import allowable_loss
 from swc_raster.errors import InputError, InputFileError
@@ -40,8 +40,8 @@ def read_legend(path: str | Path) -> pd.DataFrame:
     return legend
 
 
-def prepare_boundaries(cfg: dict, out_gpkg: str | Path, out_grid: str | Path) -> list[str]:
-    """Counties → analysis CRS with zone ids; the analysis grid covering them. Returns repair notes."""
+def prepare_boundaries(cfg: dict, out_gpkg: str | Path, out_grid: str | Path, out_zones: str | Path) -> list[str]:
+    """Counties → analysis CRS with zone ids; the analysis grid and the zone raster. Returns repair notes."""
     b = cfg["boundaries"]
     grid_crs = cfg["analysis"]["crs"]
     counties, notes = boundaries.prepare(b["path"], b["layer"], b["code_field"], b["name_field"],
@@ -54,6 +54,7 @@ def prepare_boundaries(cfg: dict, out_gpkg: str | Path, out_grid: str | Path) ->
         counties.to_file(tmp, layer=LAYER, driver="GPKG")
     with atomic_path(out_grid) as tmp:
         grid.to_json(tmp)
+    zonal.write_zones_raster(counties, grid, out_zones)
     return notes
 
 
@@ -128,3 +129,31 @@ def compare_year(cfg: dict, rates_csv: str | Path, counties_gpkg: str | Path, ou
     with atomic_path(out_csv) as tmp:
         targets.compare(r, table).to_csv(tmp, index=False, encoding="utf-8")
     return notes
+
+
+def summarise_years(cfg: dict, rate_csvs: list[str], out_rates: str | Path, out_changes: str | Path,
+                    out_progress: str | Path, out_chart: str | Path) -> pd.DataFrame:
+    """Multi-year tables (rates by year, changes, progress toward targets) and the progress chart."""
+    long = progress.rates_by_year([pd.read_csv(p, dtype={"county_code": str}) for p in rate_csvs])
+    table = targets.read_targets(cfg["targets"])
+    outputs = {out_rates: long, out_changes: progress.changes(long), out_progress: progress.progress(long, table)}
+    for path, frame in outputs.items():
+        with atomic_path(path) as tmp:
+            frame.to_csv(tmp, index=False, encoding="utf-8")
+    progress.plot_county_progress(long, table, out_chart, demo=cfg["demo"])
+    return outputs[out_progress]
+
+
+def transitions_between(grade_from: str | Path, grade_to: str | Path, zones_tif: str | Path,
+                        counties_gpkg: str | Path, year_from: int, year_to: int, out_csv: str | Path,
+                        out_map: str | Path) -> None:
+    """Grade transition table per county and the improved/worsened map between two years."""
+    counties = read_prepared(counties_gpkg)
+    table = transitions.transition_matrix(grade_from, grade_to, zones_tif, dict(zip(counties.zone, counties.county_code)))
+    names = dict(zip(counties.county_code, counties.county_name))
+    table.insert(0, "year_from", year_from)
+    table.insert(1, "year_to", year_to)
+    table.insert(3, "county_name", table["county_code"].map(names))
+    with atomic_path(out_csv) as tmp:
+        table.to_csv(tmp, index=False, encoding="utf-8")
+    transitions.change_map(grade_from, grade_to, out_map)

@@ -79,6 +79,15 @@ class _Zones:
         return zones_in_window(self.geoms, self.ids, transform, window, self.tree)
 
 
+def write_zones_raster(counties: gpd.GeoDataFrame, grid: AnalysisGrid, out_path: str | Path,
+                       window_size: int = 2048) -> None:
+    """Write each cell's zone id (uint16, 0 = outside every county) on the analysis grid."""
+    zones = _Zones(counties)
+    with atomic_path(out_path) as tmp, rasterio.open(tmp, "w", **grid.profile("uint16", 0)) as dst:
+        for win in grid.windows(window_size):
+            dst.write(zones.burn(grid.transform, win), 1, window=win)
+
+
 # --------------------------------------------------------------------------- grading
 
 

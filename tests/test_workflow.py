@@ -122,3 +122,23 @@ def test_grade_raster_is_tiled_on_the_equal_area_grid(case):
 def test_rerun_has_nothing_to_do(case):
     result = run(case, case / "config.yaml", "-n")
     assert result.returncode == 0 and "Nothing to be done" in (result.stdout + result.stderr)
+
+
+def _job_counts(dry_run_output: str) -> dict[str, int]:
+    """Rule → job count from the 'Job stats' table of a dry run."""
+    table = dry_run_output.split("Job stats:")[1].split("Reasons:")[0]
+    return {m[0]: int(m[1]) for line in table.splitlines()
+            if len(m := line.split()) == 2 and m[1].isdigit() and m[0].isidentifier()}
+
+
+def test_adding_a_year_schedules_only_that_year_and_the_summaries(case, tmp_path):
+    cfg = yaml.safe_load((case / "config.yaml").read_text(encoding="utf-8"))
+    cfg["years"].append({**cfg["years"][0], "year": 2024})
+    (tmp_path / "two_years.yaml").write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
+    result = run(case, tmp_path / "two_years.yaml", "-n")
+    assert result.returncode == 0, result.stderr[-3000:]
+    out = result.stdout + result.stderr
+    assert _job_counts(out) == {"align": 1, "grade": 1, "crosstab": 1, "rates": 1, "compare_targets": 1,
+                                "summarise_years": 1, "transitions": 1, "all": 1, "total": 8}
+    scheduled_years = {line.split("year=")[1].split(",")[0] for line in out.splitlines() if "wildcards: year=" in line}
+    assert scheduled_years == {"2024"}

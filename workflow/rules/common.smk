@@ -46,8 +46,27 @@ def year_outputs(year):
     ]
 
 
+def summary_outputs():
+    """Multi-year outputs: tables and chart always; transitions between consecutive years."""
+    years = sorted(YEARS)
+    pairs = [
+        f"results/summary/{kind}_{a}_{b}.{ext}"
+        for a, b in zip(years, years[1:])
+        for kind, ext in (("transitions", "csv"), ("change", "tif"))
+    ]
+    return [
+        "results/summary/rates_by_year.csv",
+        "results/summary/changes.csv",
+        "results/summary/progress.csv",
+        "results/summary/progress_by_county.png",
+        *pairs,
+    ]
+
+
 def all_outputs():
-    return [path for year in YEAR_LABELS for path in year_outputs(year)]
+    return [
+        path for year in YEAR_LABELS for path in year_outputs(year)
+    ] + summary_outputs()
 
 
 def erosion_unit(wildcards):

@@ -7,6 +7,7 @@ rule prepare_boundaries:
     output:
         counties="results/common/counties.gpkg",
         grid="results/common/grid.json",
+        zones="results/common/zones.tif",
     log:
         "logs/prepare_boundaries.log",
     conda:
