@@ -1,0 +1,87 @@
+"""Alignment: any CRS, grid and unit onto the analysis grid, checked by independent means."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import rasterio
+import yaml
+from pyproj import Geod, Transformer
+from rasterio.enums import Resampling
+from rasterio.transform import from_origin
+from rasterio.warp import calculate_default_transform, reproject
+from rasterio.windows import Window
+
+from swc_raster import pipeline
+from swc_raster.align import align_erosion, pixel_area_km2
+from swc_raster.config import validate_config
+from swc_raster.grid import AnalysisGrid
+from tests._rasters import ALBERS, ROOT, counties, erosion_raster, landcover_raster, write
+
+CODES = ["140502", "140581"]
+
+
+def _rates(tmp, name, erosion, unit, landcover):
+    """County rates through the library's stages (no Snakemake) for one erosion raster."""
+    d = tmp / name
+    d.mkdir()
+    counties(CODES).to_file(d / "b.gpkg", layer="counties")
+    cfg = validate_config({"boundaries": {"path": str(d / "b.gpkg")}, "landcover_legend": str(ROOT / "config/landcover_legend.csv"),
+                           "years": [{"year": 2023, "landcover": str(landcover), "erosion": str(erosion), "erosion_unit": unit}]})
+    pipeline.prepare_boundaries(cfg, d / "c.gpkg", d / "grid.json", d / "zones.tif")
+    pipeline.align_year(cfg, cfg["years"][0], d / "grid.json", d / "lc.tif", d / "ero.tif")
+    pipeline.grade_year(d / "ero.tif", erosion, d / "c.gpkg", d / "grid.json", d / "grade.tif")
+    pipeline.tabulate_year(cfg, 2023, d / "lc.tif", d / "grade.tif", d / "c.gpkg", d / "grid.json", d / "ct.nc", d / "long.csv", workers=1)
+    return pipeline.rates_year(cfg, 2023, d / "ct.nc", d / "c.gpkg", d / "rates.csv").set_index("county_code").rate_pct
+
+
+def test_same_field_in_t_ha_lonlat_and_t_km2_albers_gives_the_same_rates(tmp_path):
+    area = counties(CODES)
+    albers = erosion_raster(tmp_path / "albers_t_km2.tif", area, crs=ALBERS, res=30.0, seed=5)
+    # The same physical field delivered as a lon/lat product in t/ha at ~1 arc-second.
+    with rasterio.open(albers) as src:
+        transform, w, h = calculate_default_transform(src.crs, "EPSG:4326", src.width, src.height, *src.bounds,
+                                                      resolution=1 / 3600)
+        lonlat = np.full((h, w), -9999.0, dtype="float32")
+        reproject(rasterio.band(src, 1), lonlat, dst_transform=transform, dst_crs="EPSG:4326",
+                  resampling=Resampling.nearest, src_nodata=-9999.0, dst_nodata=-9999.0)
+    lonlat[lonlat != -9999.0] /= 100.0  # t/km² → t/ha
+    write(tmp_path / "lonlat_t_ha.tif", lonlat, "EPSG:4326", transform, -9999.0)
+    lc = landcover_raster(tmp_path / "lc.tif", area)
+    a = _rates(tmp_path, "a", albers, "t/km2/a", lc)
+    b = _rates(tmp_path, "b", tmp_path / "lonlat_t_ha.tif", "t/ha/a", lc)
+    assert a.between(20, 95).all()
+    np.testing.assert_allclose(a.to_numpy(), b.to_numpy(), atol=0.2)
+
+
+def test_t_per_pixel_in_lonlat_is_divided_by_each_pixels_geodesic_area(tmp_path):
+    # Uniform 300 t/km² expressed per pixel: value = 300 × true cell area, which shrinks northwards.
+    res = 1 / 120
+    transform = from_origin(112.0, 36.0, res, res)
+    geod = Geod(ellps="WGS84")
+    rows = []
+    for r in range(60):
+        top, bottom = 36.0 - r * res, 36.0 - (r + 1) * res
+        rows.append(abs(geod.polygon_area_perimeter([112, 112 + res, 112 + res, 112], [top, top, bottom, bottom])[0]) / 1e6)
+    per_pixel = (300.0 * np.repeat(np.array(rows)[:, None], 80, axis=1)).astype("float32")
+    src = write(tmp_path / "tpx.tif", per_pixel, "EPSG:4326", transform, -9999.0)
+    with rasterio.open(src) as ds:
+        np.testing.assert_allclose(pixel_area_km2(ds, Window(0, 0, 80, 60))[:, 0], rows, rtol=1e-9)
+    x, y = Transformer.from_crs("EPSG:4326", ALBERS, always_xy=True).transform([112.1, 112.55], [35.55, 35.95])
+    grid = AnalysisGrid.covering((x[0], y[0], x[1], y[1]), ALBERS, 250)
+    align_erosion(src, "t/pixel/a", grid, tmp_path / "out.tif")
+    with rasterio.open(tmp_path / "out.tif") as out:
+        values = out.read(1)
+    np.testing.assert_allclose(values[values != -9999], 300.0, rtol=1e-4)
+
+
+def test_projected_pixel_area_matches_the_geodesic_area_of_the_cell(tmp_path):
+    # A 30 m Gauss-Krüger cell ~150 km off the central meridian: areal scale ≈ 1.0006.
+    x0, y0 = 365_000.0, 3_950_000.0
+    src = write(tmp_path / "gk.tif", np.ones((4, 4), "float32"), "EPSG:4547", from_origin(x0, y0, 30, 30), None)
+    lon, lat = Transformer.from_crs("EPSG:4547", "EPSG:4326", always_xy=True).transform(
+        [x0, x0 + 30, x0 + 30, x0], [y0, y0, y0 - 30, y0 - 30])
+    geodesic = abs(Geod(ellps="GRS80").polygon_area_perimeter(lon, lat)[0]) / 1e6
+    with rasterio.open(src) as ds:
+        got = pixel_area_km2(ds, Window(0, 0, 1, 1))[0, 0]
+    assert got == pytest.approx(geodesic, rel=1e-5)
+    assert abs(got / 0.0009 - 1) > 1e-4  # the correction is real, not a no-op
