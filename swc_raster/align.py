@@ -110,7 +110,7 @@ def _warp_to(src, grid: AnalysisGrid, out_path: Path, dtype: str, nodata: float,
              window_size: int, convert=None) -> None:
     profile = grid.profile(dtype, nodata)
     with WarpedVRT(src, crs=grid.crs, transform=grid.transform, width=grid.width, height=grid.height,
-                   resampling=resampling, nodata=nodata, dtype=dtype) as vrt, atomic_path(out_path) as tmp:
+                   resampling=resampling, nodata=nodata, dtype=dtype, tolerance=1e-6) as vrt, atomic_path(out_path) as tmp:
         with rasterio.open(tmp, "w", **profile) as dst:
             for win in grid.windows(window_size):
                 block = vrt.read(1, window=win)

@@ -6,12 +6,16 @@ also be run (and debugged) from Python without Snakemake.
 
 from __future__ import annotations
 
+import shutil
 import warnings
 from pathlib import Path
+
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import rasterio
+import rasterio.merge
 import xarray as xr
 
 from swc_raster import align, boundaries, progress, rates, targets, transitions, zonal
@@ -19,7 +23,7 @@ from swc_raster.atomic import atomic_path
 from swc_raster.config import allowable_loss
 from swc_raster.errors import InputError, InputFileError
 from swc_raster.grading import check_allowable_loss
-from swc_raster.grid import AnalysisGrid
+from swc_raster.grid import AnalysisGrid, require_equal_area
 
 LAYER = "counties"
 
@@ -40,22 +44,36 @@ def read_legend(path: str | Path) -> pd.DataFrame:
     return legend
 
 
-def prepare_boundaries(cfg: dict, out_gpkg: str | Path, out_grid: str | Path, out_zones: str | Path) -> list[str]:
-    """Counties → analysis CRS with zone ids; the analysis grid and the zone raster. Returns repair notes."""
+def prepare_boundaries(cfg: dict, out_gpkg: str | Path) -> list[str]:
+    """All counties → analysis CRS, with zone ids, T and polygon area. Returns repair notes."""
     b = cfg["boundaries"]
-    grid_crs = cfg["analysis"]["crs"]
-    counties, notes = boundaries.prepare(b["path"], b["layer"], b["code_field"], b["name_field"],
-                                         AnalysisGrid.covering((0, 0, 1, 1), grid_crs, 1).crs_wkt)
+    crs_wkt = require_equal_area(cfg["analysis"]["crs"]).to_wkt()
+    counties, notes = boundaries.prepare(b["path"], b["layer"], b["code_field"], b["name_field"], crs_wkt)
     for code in counties.county_code:
         check_allowable_loss(allowable_loss(cfg, code))
     counties["t_allowable_t_km2"] = [allowable_loss(cfg, c) for c in counties.county_code]
-    grid = AnalysisGrid.covering(tuple(counties.total_bounds), grid_crs, cfg["analysis"]["resolution_m"])
     with atomic_path(out_gpkg) as tmp:
         counties.to_file(tmp, layer=LAYER, driver="GPKG")
+    return notes
+
+
+def prepare_batch(cfg: dict, counties_gpkg: str | Path, codes: list[str], out_gpkg: str | Path,
+                  out_grid: str | Path, out_zones: str | Path) -> AnalysisGrid:
+    """One batch's counties (zone ids 1..n), its analysis grid and its zone raster."""
+    counties = read_prepared(counties_gpkg)
+    batch = counties[counties.county_code.isin(set(codes))].reset_index(drop=True)
+    missing = sorted(set(codes) - set(batch.county_code))
+    if missing:
+        raise InputError(f"batch counties ({counties_gpkg})", f"codes {missing} are not in the prepared boundaries.",
+                         "rerun prepare_boundaries (the boundaries file changed after planning).")
+    batch["zone"] = np.arange(1, len(batch) + 1, dtype="int32")
+    grid = AnalysisGrid.covering(tuple(batch.total_bounds), cfg["analysis"]["crs"], cfg["analysis"]["resolution_m"])
+    with atomic_path(out_gpkg) as tmp:
+        batch.to_file(tmp, layer=LAYER, driver="GPKG")
     with atomic_path(out_grid) as tmp:
         grid.to_json(tmp)
-    zonal.write_zones_raster(counties, grid, out_zones)
-    return notes
+    zonal.write_zones_raster(batch, grid, out_zones)
+    return grid
 
 
 def read_prepared(path: str | Path) -> gpd.GeoDataFrame:
@@ -86,28 +104,71 @@ def grade_year(erosion_aligned: str | Path, erosion_source: str | Path, counties
                              AnalysisGrid.from_json(grid_json), out_grade, window_size)
 
 
-def tabulate_year(cfg: dict, year: int, landcover_aligned: str | Path, grade: str | Path,
-                  counties_gpkg: str | Path, grid_json: str | Path, out_crosstab: str | Path,
-                  out_long_csv: str | Path, window_size: int = 2048, workers: int | None = None) -> None:
-    """County × land cover × grade areas (NetCDF cross-tab and the long CSV)."""
+def tabulate_batch(cfg: dict, landcover_aligned: str | Path, grade: str | Path, counties_gpkg: str | Path,
+                   grid_json: str | Path, out_crosstab: str | Path, window_size: int = 2048,
+                   workers: int | None = None) -> None:
+    """County × land cover × grade areas of one batch (NetCDF)."""
     counties = read_prepared(counties_gpkg)
     legend = read_legend(cfg["landcover_legend"])
     table = zonal.crosstab(landcover_aligned, grade, counties, legend["code"].tolist(),
                            AnalysisGrid.from_json(grid_json), window_size=window_size, workers=workers)
     with atomic_path(out_crosstab) as tmp:
         table.to_netcdf(tmp)
+
+
+def read_crosstab(path: str | Path) -> xr.DataArray:
+    with xr.open_dataarray(path) as da:
+        table = da.load()
+    return table.assign_coords(county_code=[str(c) for c in table.county_code.values])
+
+
+def gather_crosstabs(cfg: dict, year: int, crosstabs: list[str], counties_gpkg: str | Path,
+                     out_crosstab: str | Path, out_long_csv: str | Path) -> xr.DataArray:
+    """Join the batches' cross-tabs (counties in code order) and write the long CSV."""
+    counties = read_prepared(counties_gpkg)
+    table = xr.concat([read_crosstab(p) for p in crosstabs], dim="county_code").sortby("county_code")
+    missing = sorted(set(counties.county_code) - set(table.county_code.values))
+    if missing:
+        raise InputError("cross-tabs", f"counties {missing} are in no batch.", "rerun the workflow from prepare_boundaries.")
+    with atomic_path(out_crosstab) as tmp:
+        table.to_netcdf(tmp)
     names = dict(zip(counties.county_code, counties.county_name))
     with atomic_path(out_long_csv) as tmp:
-        rates.landcover_long(table, names, legend, year=year).to_csv(tmp, index=False, encoding="utf-8")
+        rates.landcover_long(table, names, read_legend(cfg["landcover_legend"]), year=year).to_csv(
+            tmp, index=False, encoding="utf-8")
+    return table
+
+
+def mosaic(sources: list[str], out_path: str | Path) -> None:
+    """Join batch rasters on the shared grid into one tiled GeoTIFF (nodata cells never cover data)."""
+    with rasterio.open(sources[0]) as first:
+        profile = first.profile
+        colormap = _colormap(first)
+    if len(sources) == 1:
+        with atomic_path(out_path) as tmp:
+            shutil.copyfile(sources[0], tmp)
+        return
+    with atomic_path(out_path) as tmp:
+        rasterio.merge.merge(sources, nodata=profile["nodata"], dst_path=tmp, mem_limit=256,
+                             dst_kwds={k: profile[k] for k in ("tiled", "blockxsize", "blockysize", "compress")
+                                       if k in profile})
+        if colormap:
+            with rasterio.open(tmp, "r+") as dst:
+                dst.write_colormap(1, colormap)
+
+
+def _colormap(ds) -> dict | None:
+    try:
+        return ds.colormap(1)
+    except ValueError:  # no colour table
+        return None
 
 
 def rates_year(cfg: dict, year: int, crosstab_nc: str | Path, counties_gpkg: str | Path,
                out_csv: str | Path) -> pd.DataFrame:
     """The county_rates.csv table of one year."""
     counties = read_prepared(counties_gpkg)
-    with xr.open_dataarray(crosstab_nc) as da:
-        table = da.load()
-    table = table.assign_coords(county_code=[str(c) for c in table.county_code.values])
+    table = read_crosstab(crosstab_nc)
     out = rates.county_rates(table, dict(zip(counties.county_code, counties.county_name)),
                              dict(zip(counties.county_code, counties.t_allowable_t_km2)), year=year,
                              region_code=cfg["region"]["code"], region_name=cfg["region"]["name"])
@@ -147,7 +208,7 @@ def summarise_years(cfg: dict, rate_csvs: list[str], out_rates: str | Path, out_
 def transitions_between(grade_from: str | Path, grade_to: str | Path, zones_tif: str | Path,
                         counties_gpkg: str | Path, year_from: int, year_to: int, out_csv: str | Path,
                         out_map: str | Path) -> None:
-    """Grade transition table per county and the improved/worsened map between two years."""
+    """One batch's grade transition table per county and its improved/worsened map."""
     counties = read_prepared(counties_gpkg)
     table = transitions.transition_matrix(grade_from, grade_to, zones_tif, dict(zip(counties.zone, counties.county_code)))
     names = dict(zip(counties.county_code, counties.county_name))
@@ -157,3 +218,10 @@ def transitions_between(grade_from: str | Path, grade_to: str | Path, zones_tif:
     with atomic_path(out_csv) as tmp:
         table.to_csv(tmp, index=False, encoding="utf-8")
     transitions.change_map(grade_from, grade_to, out_map)
+
+
+def concat_csv(sources: list[str], out_csv: str | Path) -> None:
+    """Stack the batches' tables (same columns) into one CSV."""
+    with atomic_path(out_csv) as tmp:
+        pd.concat([pd.read_csv(p, dtype={"county_code": str}) for p in sources], ignore_index=True).to_csv(
+            tmp, index=False, encoding="utf-8")

@@ -27,11 +27,12 @@ def _rates(tmp, name, erosion, unit, landcover):
     counties(CODES).to_file(d / "b.gpkg", layer="counties")
     cfg = validate_config({"boundaries": {"path": str(d / "b.gpkg")}, "landcover_legend": str(ROOT / "config/landcover_legend.csv"),
                            "years": [{"year": 2023, "landcover": str(landcover), "erosion": str(erosion), "erosion_unit": unit}]})
-    pipeline.prepare_boundaries(cfg, d / "c.gpkg", d / "grid.json", d / "zones.tif")
+    pipeline.prepare_boundaries(cfg, d / "all.gpkg")
+    pipeline.prepare_batch(cfg, d / "all.gpkg", CODES, d / "c.gpkg", d / "grid.json", d / "zones.tif")
     pipeline.align_year(cfg, cfg["years"][0], d / "grid.json", d / "lc.tif", d / "ero.tif")
     pipeline.grade_year(d / "ero.tif", erosion, d / "c.gpkg", d / "grid.json", d / "grade.tif")
-    pipeline.tabulate_year(cfg, 2023, d / "lc.tif", d / "grade.tif", d / "c.gpkg", d / "grid.json", d / "ct.nc", d / "long.csv", workers=1)
-    return pipeline.rates_year(cfg, 2023, d / "ct.nc", d / "c.gpkg", d / "rates.csv").set_index("county_code").rate_pct
+    pipeline.tabulate_batch(cfg, d / "lc.tif", d / "grade.tif", d / "c.gpkg", d / "grid.json", d / "ct.nc", workers=1)
+    return pipeline.rates_year(cfg, 2023, d / "ct.nc", d / "all.gpkg", d / "rates.csv").set_index("county_code").rate_pct
 
 
 def test_same_field_in_t_ha_lonlat_and_t_km2_albers_gives_the_same_rates(tmp_path):

@@ -1,4 +1,4 @@
-# Boundaries: validate, repair, project to the analysis CRS; define the analysis grid.
+# Boundaries: validate, repair, project to the analysis CRS; one grid per batch of counties.
 
 
 rule prepare_boundaries:
@@ -6,11 +6,28 @@ rule prepare_boundaries:
         boundaries=config["boundaries"]["path"],
     output:
         counties="results/common/counties.gpkg",
-        grid="results/common/grid.json",
-        zones="results/common/zones.tif",
     log:
         "logs/prepare_boundaries.log",
     conda:
         SWC_ENV
     script:
         "../scripts/prepare_boundaries.py"
+
+
+rule prepare_batch:
+    input:
+        counties="results/common/counties.gpkg",
+    output:
+        counties="results/common/{batch}/counties.gpkg",
+        grid="results/common/{batch}/grid.json",
+        zones="results/common/{batch}/zones.tif",
+    log:
+        "logs/prepare_batch/{batch}.log",
+    conda:
+        SWC_ENV
+    resources:
+        runtime=runtime_min_for,
+    params:
+        codes=batch_codes,
+    script:
+        "../scripts/prepare_batch.py"

@@ -20,15 +20,15 @@ rule summarise_years:
 
 rule transitions:
     input:
-        grade_from="results/{year_from}/erosion_grade.tif",
-        grade_to="results/{year_to}/erosion_grade.tif",
-        zones="results/common/zones.tif",
-        counties="results/common/counties.gpkg",
+        grade_from="results/{year_from}/{batch}/erosion_grade.tif",
+        grade_to="results/{year_to}/{batch}/erosion_grade.tif",
+        zones="results/common/{batch}/zones.tif",
+        counties="results/common/{batch}/counties.gpkg",
     output:
-        table="results/summary/transitions_{year_from}_{year_to}.csv",
-        change_map="results/summary/change_{year_from}_{year_to}.tif",
+        table=temp("results/summary/{batch}/transitions_{year_from}_{year_to}.csv"),
+        change_map=temp("results/summary/{batch}/change_{year_from}_{year_to}.tif"),
     log:
-        "logs/summary/transitions_{year_from}_{year_to}.log",
+        "logs/summary/{batch}/transitions_{year_from}_{year_to}.log",
     wildcard_constraints:
         year_from="|".join(YEAR_LABELS),
         year_to="|".join(YEAR_LABELS),
@@ -36,5 +36,26 @@ rule transitions:
         SWC_ENV
     resources:
         mem_mb=1000,
+        runtime=runtime_min_for,
     script:
         "../scripts/transitions.py"
+
+
+rule gather_transitions:
+    input:
+        rasters=batch_files("results/summary/{batch}/change_{year_from}_{year_to}.tif"),
+        tables=batch_files(
+            "results/summary/{batch}/transitions_{year_from}_{year_to}.csv"
+        ),
+    output:
+        raster="results/summary/change_{year_from}_{year_to}.tif",
+        table="results/summary/transitions_{year_from}_{year_to}.csv",
+    log:
+        "logs/summary/gather_transitions_{year_from}_{year_to}.log",
+    wildcard_constraints:
+        year_from="|".join(YEAR_LABELS),
+        year_to="|".join(YEAR_LABELS),
+    conda:
+        SWC_ENV
+    script:
+        "../scripts/mosaic.py"

@@ -1,44 +1,77 @@
-# SL 190 grades with each county's T, then the county × land cover × grade areas.
+# SL 190 grades with each county's T, then the county × land cover × grade areas;
+# per batch, then gathered for the whole region.
 
 
 rule grade:
     input:
-        erosion="results/{year}/aligned/erosion_t_km2.tif",
+        erosion="results/{year}/{batch}/aligned/erosion_t_km2.tif",
         source=erosion_input,
-        counties="results/common/counties.gpkg",
-        grid="results/common/grid.json",
+        counties="results/common/{batch}/counties.gpkg",
+        grid="results/common/{batch}/grid.json",
     output:
-        grade="results/{year}/erosion_grade.tif",
+        grade="results/{year}/{batch}/erosion_grade.tif",
     log:
-        "logs/{year}/grade.log",
+        "logs/{year}/{batch}/grade.log",
     benchmark:
-        "results/benchmarks/{year}/grade.tsv"
+        "results/benchmarks/{year}/{batch}/grade.tsv"
     conda:
         SWC_ENV
     resources:
-        mem_mb=2000,
+        mem_mb=mem_mb_for,
+        runtime=runtime_min_for,
     script:
         "../scripts/grade.py"
 
 
 rule crosstab:
     input:
-        landcover="results/{year}/aligned/landcover.tif",
-        grade="results/{year}/erosion_grade.tif",
-        counties="results/common/counties.gpkg",
-        grid="results/common/grid.json",
+        landcover="results/{year}/{batch}/aligned/landcover.tif",
+        grade="results/{year}/{batch}/erosion_grade.tif",
+        counties="results/common/{batch}/counties.gpkg",
+        grid="results/common/{batch}/grid.json",
         legend=config["landcover_legend"],
     output:
-        crosstab="results/{year}/crosstab.nc",
-        table="results/{year}/erosion_by_landcover.csv",
+        crosstab="results/{year}/{batch}/crosstab.nc",
     log:
-        "logs/{year}/crosstab.log",
+        "logs/{year}/{batch}/crosstab.log",
     benchmark:
-        "results/benchmarks/{year}/crosstab.tsv"
+        "results/benchmarks/{year}/{batch}/crosstab.tsv"
     conda:
         SWC_ENV
     threads: 2
     resources:
         mem_mb=1000,
+        runtime=runtime_min_for,
     script:
         "../scripts/crosstab.py"
+
+
+rule gather_crosstab:
+    input:
+        crosstabs=batch_files("results/{year}/{batch}/crosstab.nc"),
+        counties="results/common/counties.gpkg",
+        legend=config["landcover_legend"],
+    output:
+        crosstab="results/{year}/crosstab.nc",
+        table="results/{year}/erosion_by_landcover.csv",
+    log:
+        "logs/{year}/gather_crosstab.log",
+    conda:
+        SWC_ENV
+    script:
+        "../scripts/gather_crosstab.py"
+
+
+rule mosaic_grade:
+    input:
+        rasters=batch_files("results/{year}/{batch}/erosion_grade.tif"),
+    output:
+        raster="results/{year}/erosion_grade.tif",
+    log:
+        "logs/{year}/mosaic_grade.log",
+    conda:
+        SWC_ENV
+    resources:
+        mem_mb=2000,
+    script:
+        "../scripts/mosaic.py"

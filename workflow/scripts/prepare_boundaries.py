@@ -1,7 +1,7 @@
-"""Rule prepare_boundaries: counties to the analysis CRS with zone ids, and the grid."""
+"""Rule prepare_boundaries: all counties to the analysis CRS, repaired, with zone ids and T."""
 
 from swc_raster.logs import logged
 from swc_raster.pipeline import prepare_boundaries
 
 with logged(snakemake.log[0]):
-    prepare_boundaries(snakemake.config, snakemake.output.counties, snakemake.output.grid, snakemake.output.zones)
+    prepare_boundaries(snakemake.config, snakemake.output.counties)
