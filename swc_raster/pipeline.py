@@ -6,6 +6,7 @@ also be run (and debugged) from Python without Snakemake.
 
 from __future__ import annotations
 
+import json
 import shutil
 import warnings
 from pathlib import Path
@@ -18,7 +19,7 @@ import rasterio
 import rasterio.merge
 import xarray as xr
 
-from swc_raster import align, boundaries, progress, rates, targets, transitions, zonal
+from swc_raster import align, boundaries, progress, rates, targets, transitions, validate, zonal
 from swc_raster.atomic import atomic_path
 from swc_raster.config import allowable_loss
 from swc_raster.errors import InputError, InputFileError
@@ -225,3 +226,12 @@ def concat_csv(sources: list[str], out_csv: str | Path) -> None:
     with atomic_path(out_csv) as tmp:
         pd.concat([pd.read_csv(p, dtype={"county_code": str}) for p in sources], ignore_index=True).to_csv(
             tmp, index=False, encoding="utf-8")
+
+
+def validate_year(cfg: dict, year: int, out_json: str | Path) -> list[str]:
+    """Run every input check for one year; write the warnings (the run stops on any problem)."""
+    found = validate.validate(cfg, Path.cwd(), years=[year])
+    with atomic_path(out_json) as tmp:
+        Path(tmp).write_text(json.dumps({"year": year, "problems": [], "warnings": found}, ensure_ascii=False, indent=1),
+                             encoding="utf-8")
+    return found

@@ -138,9 +138,9 @@ def test_adding_a_year_schedules_only_that_year_and_the_summaries(case, tmp_path
     result = run(case, tmp_path / "two_years.yaml", "-n")
     assert result.returncode == 0, result.stderr[-3000:]
     out = result.stdout + result.stderr
-    assert _job_counts(out) == {"align": 1, "grade": 1, "crosstab": 1, "gather_crosstab": 1, "mosaic_grade": 1,
+    assert _job_counts(out) == {"validate_inputs": 1, "align": 1, "grade": 1, "crosstab": 1, "gather_crosstab": 1, "mosaic_grade": 1,
                                 "rates": 1, "compare_targets": 1, "summarise_years": 1, "transitions": 1,
-                                "gather_transitions": 1, "all": 1, "total": 11}
+                                "gather_transitions": 1, "all": 1, "total": 12}
     scheduled_years = {line.split("year=")[1].split(",")[0] for line in out.splitlines() if "wildcards: year=" in line}
     assert scheduled_years == {"2024"}
 
@@ -159,3 +159,48 @@ def test_split_into_batches_gives_identical_results(case, tmp_path):
     with rasterio.open(case / "results/2023/erosion_grade.tif") as a, rasterio.open(tmp_path / "results/2023/erosion_grade.tif") as b:
         assert a.transform == b.transform and a.shape == b.shape
         np.testing.assert_array_equal(a.read(1), b.read(1))
+
+
+def _break_missing_file(tmp, cfg):
+    cfg["years"][0]["erosion"] = str(tmp / "nowhere.tif")
+    return ["nowhere.tif", "not found"]
+
+
+def _break_unit(tmp, cfg):
+    del cfg["years"][0]["erosion_unit"]
+    return ["unit", "erosion_unit"]
+
+
+def _break_target_county(tmp, cfg):
+    table = pd.read_csv(tmp / "targets.csv", dtype=str)
+    table.loc[0, "county_code"] = "140599"
+    table.to_csv(tmp / "targets.csv", index=False)
+    return ["140599", "140502"]
+
+
+def _break_crs(tmp, cfg):
+    with rasterio.open(tmp / "erosion.tif") as src:
+        write(tmp / "no_crs.tif", src.read(1), None, src.transform, -9999.0)
+    cfg["years"][0]["erosion"] = str(tmp / "no_crs.tif")
+    return ["no_crs.tif", "CRS"]
+
+
+@pytest.mark.parametrize("breaker", [_break_missing_file, _break_unit, _break_target_county, _break_crs])
+def test_bad_input_stops_before_any_computing_with_input_problem_and_fix(tmp_path, breaker):
+    config = make_case(tmp_path)
+    cfg = yaml.safe_load(config.read_text(encoding="utf-8"))
+    fragments = breaker(tmp_path, cfg)
+    config.write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
+    result = run(tmp_path, config)
+    message = result.stdout + result.stderr
+    assert result.returncode != 0
+    for fragment in fragments + ["Fix:"]:
+        assert fragment in message
+    assert not (tmp_path / "results").exists()  # nothing computed, nothing half-written
+
+
+def test_whitespace_in_target_names_is_tolerated(tmp_path):
+    config = make_case(tmp_path)
+    text = (tmp_path / "targets.csv").read_text(encoding="utf-8").replace("城区", "城 区")
+    (tmp_path / "targets.csv").write_text(text, encoding="utf-8")
+    assert run(tmp_path, config, "-n").returncode == 0

@@ -19,10 +19,26 @@ SWC_ENV = str(Path(_REPO) / "environment.yml")
 
 from swc_raster.batches import plan
 from swc_raster.config import year_inputs
+from swc_raster.errors import ValidationFailed
+from swc_raster.validate import check_header
 
 validate(config, "../schemas/config.schema.yaml")
 
-YEARS = year_inputs(config)  # raises a clear error on repeated years or missing inputs
+# Rasters that a rule of this workflow makes (the demo) are not checked before they exist.
+DEMO_INPUT = "resources/demo/{year}/{kind}.tif"
+GENERATED = [
+    path
+    for entry in config["years"]
+    for kind in ("landcover", "erosion")
+    if (path := entry.get(kind)) == DEMO_INPUT.format(year=entry["year"], kind=kind)
+]
+# Cheap checks of every input (files open, CRSs, units, targets vs boundaries), all
+# reported together before any job runs.
+_problems = check_header(config, Path.cwd(), generated=GENERATED)
+if _problems:
+    raise ValidationFailed(_problems)
+
+YEARS = year_inputs(config)
 YEAR_LABELS = [str(y) for y in YEARS]
 BATCHES = plan(config)  # independent jobs; raises with advice when one would be too big
 

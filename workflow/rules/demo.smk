@@ -6,8 +6,8 @@ rule demo_rasters:
     input:
         boundaries="boundaries/jincheng_counties.gpkg",
     output:
-        landcover="resources/demo/{year}/landcover.tif",
-        erosion="resources/demo/{year}/erosion.tif",
+        landcover=DEMO_INPUT.format(year="{year}", kind="landcover"),
+        erosion=DEMO_INPUT.format(year="{year}", kind="erosion"),
     log:
         "logs/demo/{year}.log",
     conda:
