@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from swc_raster.errors import CoverageError
 from swc_raster.grading import EROSION_GRADES, GAP_GRADE, NODATA_GRADE
 
 GRADE_COLUMNS = [f"area_grade{g}_km2" for g in range(1, 7)]
@@ -32,6 +33,10 @@ def county_rates(crosstab: xr.DataArray, names: dict[str, str], t_by_county: dic
                  region_code: str, region_name: str) -> pd.DataFrame:
     """One row per county, then the region row, in the ``county_rates.csv`` contract."""
     by_grade = crosstab.sum("landcover_code").to_pandas()  # county × grade, km²
+    empty = [f"{c} {names[c]}" for c in by_grade.index[by_grade.sum(axis=1) <= 0]]
+    if empty:
+        raise CoverageError(f"counties {', '.join(empty)}", "contain no cell centre of the analysis grid, so they have no rate.",
+                            "use a finer analysis.resolution_m, or check that these polygons are not slivers.")
     rows = pd.DataFrame(index=by_grade.index)
     for g in range(1, 7):
         rows[f"area_grade{g}_km2"] = by_grade[g]
