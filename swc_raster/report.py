@@ -1,0 +1,504 @@
+"""The assessment report: one self-contained HTML file (opens offline, can be e-mailed).
+
+:func:`write_report` puts together, in Chinese by default (``lang="en"`` for English):
+
+1. summary — region rate, land and erosion area, how many counties meet each target;
+2. county table, targets table, area by grade, erosion by land use — the same
+   :class:`swc_raster.tables.Table` objects as the workbook, printed with the same
+   number formats (areas and percentages with 2 decimals and thousands separators);
+3. maps (PNG files embedded as base64 ``data:`` URIs);
+4. multi-year section when ``multi_year`` is given;
+5. method — every entry of ``method`` (T per county, CRS, resolution, …), SHA-256 of
+   every input file and of the tables and maps used, and software versions.
+
+No external resources: inline CSS, embedded images, no scripts, no links out.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as _dt
+import html
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+import pandas as pd
+
+from swc_raster.errors import InputError, InputFileError
+from swc_raster.grading import GRADE_NAMES_ZH as _GRADE_ZH
+from swc_raster.tables import (
+    DEMO_BANNER,
+    Table,
+    atomic_outputs,
+    file_sha256,
+    format_value,
+    grades_table,
+    landuse_table,
+    rates_table,
+    read_county_rates,
+    read_erosion_by_landcover,
+    read_target_comparison,
+    region_row,
+    software_versions,
+    target_years,
+    targets_table,
+)
+
+__all__ = ["write_report", "file_sha256", "MAP_CAPTIONS"]
+
+#: Captions of the maps of :mod:`swc_raster.maps`, by ``map_pngs`` key.
+MAP_CAPTIONS = {
+    "rate": ("各县（市、区）水土保持率", "Soil and water conservation rate by county"),
+    "target_gap": ("水土保持率与目标差距", "Conservation rate against targets"),
+    "grade": ("土壤侵蚀强度分级", "Soil erosion intensity grades"),
+    "landcover": ("土地利用现状", "Land use"),
+}
+_MULTI_CAPTIONS = {
+    "rates_by_year": ("历年水土保持率", "Conservation rate by year"),
+    "progress": ("变化与目标进展", "Change and progress towards targets"),
+    "charts": ("图表", "Charts"),
+}
+_METHOD_LABELS = {
+    "crs": ("分析坐标系", "Analysis CRS"),
+    "analysis_crs": ("分析坐标系", "Analysis CRS"),
+    "resolution_m": ("分析格网分辨率 (m)", "Grid resolution (m)"),
+    "allowable_loss": ("允许土壤流失量 T (t/(km²·a))", "Allowable soil loss T (t/(km²·a))"),
+    "t_allowable": ("允许土壤流失量 T (t/(km²·a))", "Allowable soil loss T (t/(km²·a))"),
+    "inputs": ("输入数据", "Inputs"),
+    "erosion_unit": ("侵蚀模数单位", "Erosion modulus unit"),
+    "region": ("区域", "Region"),
+    "targets": ("目标表", "Target table"),
+    "landcover_legend": ("土地利用图例", "Land-cover legend"),
+    "validation": ("输入检查", "Input validation"),
+    "software": ("软件版本", "Software versions"),
+}
+_IMAGE_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".svg": "image/svg+xml"}
+
+_CSS = """
+body{font-family:"Noto Sans CJK SC","Source Han Sans SC","Microsoft YaHei","PingFang SC","SimHei",sans-serif;
+ margin:0 auto;max-width:1100px;padding:0 24px 48px;color:#1a1a1a;line-height:1.6;font-size:15px}
+h1{font-size:26px;margin:28px 0 4px}h2{font-size:20px;border-bottom:2px solid #2f6f3e;padding-bottom:4px;margin-top:36px}
+h3{font-size:16px;margin:20px 0 6px}.sub{color:#555;margin:0 0 12px}
+.demo{background:#c62828;color:#fff;font-weight:bold;padding:10px 16px;border-radius:4px;margin:16px 0;font-size:17px}
+.cards{display:flex;flex-wrap:wrap;gap:12px;margin:12px 0}
+.card{border:1px solid #cfd8dc;border-radius:6px;padding:10px 16px;min-width:180px;background:#f7faf7}
+.card .v{font-size:24px;font-weight:bold;color:#2f6f3e}.card .k{font-size:13px;color:#555}
+table{border-collapse:collapse;margin:8px 0 4px;font-size:13px;width:100%}
+caption{caption-side:top;text-align:left;font-weight:bold;padding:4px 0;font-size:14px}
+th,td{border:1px solid #9e9e9e;padding:4px 8px}th{background:#dde6f0;font-weight:bold;text-align:center}
+td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}td.c{text-align:center}
+tr.region td{font-weight:bold;background:#f2f2f2}td.miss{background:#f8d7da}td.met{background:#e2f0d9}
+.note{color:#555;font-size:13px;margin:2px 0 12px}figure{margin:16px 0}figure img{max-width:100%;border:1px solid #ddd}
+figcaption{font-weight:bold;margin-top:4px}dl.kv{display:grid;grid-template-columns:max-content 1fr;gap:4px 16px}
+dl.kv dt{font-weight:bold}dl.kv dd{margin:0;word-break:break-all}code{font-size:12px}
+nav ol{columns:2}footer{margin-top:40px;color:#777;font-size:12px}
+@media print{.demo{-webkit-print-color-adjust:exact;print-color-adjust:exact}figure{break-inside:avoid}}
+"""
+
+
+def _L(lang: str, zh: str, en: str) -> str:
+    return zh if lang == "zh" else en
+
+
+def _e(value) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def _data_uri(path: Path) -> str:
+    mime = _IMAGE_TYPES.get(path.suffix.lower())
+    if mime is None:
+        raise InputError(str(path), "not an image the report can embed.", "pass .png (or .svg/.jpg) files.")
+    return f"data:{mime};base64," + base64.b64encode(path.read_bytes()).decode("ascii")
+
+
+def _need_file(path, what: str) -> Path:
+    p = Path(path)
+    if not p.is_file():
+        raise InputFileError(
+            str(p), f"the {what} does not exist.", "run the workflow step that writes it, or fix the path."
+        )
+    return p
+
+
+def table_html(table: Table, lang: str, table_id: str) -> str:
+    """A :class:`Table` as an HTML table (formatted like the workbook)."""
+    out = [f'<table id="{_e(table_id)}"><caption>{_e(table.title)}</caption><thead><tr>']
+    out += [f"<th>{_e(h)}</th>" for h in table.headers]
+    out.append("</tr></thead><tbody>")
+    for i, (raw, shown) in enumerate(zip(table.rows, table.formatted(lang))):
+        out.append('<tr class="region">' if i in table.region_rows else "<tr>")
+        for value, text, kind in zip(raw, shown, table.kinds):
+            cls = "num" if kind in ("area", "pct", "gap", "t", "int") else "c" if kind in ("code", "met") else ""
+            if kind == "met" and value is False:
+                cls += " miss"
+            elif kind == "met" and value is True:
+                cls += " met"
+            out.append(f'<td class="{cls.strip()}">{_e(text)}</td>' if cls.strip() else f"<td>{_e(text)}</td>")
+        out.append("</tr>")
+    out.append("</tbody></table>")
+    if table.note:
+        out.append(f'<p class="note">{_e(table.note)}</p>')
+    return "".join(out)
+
+
+#: Chinese headers for the contract's column names in generic (multi-year) tables.
+_COLUMN_ZH = {
+    "year": "年份",
+    "level": "级别",
+    "county_code": "行政区划代码",
+    "county_name": "县（市、区）",
+    "t_allowable_t_km2": "T (t/(km²·a))",
+    "land_area_km2": "土地面积 (km²)",
+    "erosion_area_km2": "水土流失面积 (km²)",
+    "rate_pct": "水土保持率 (%)",
+    "nodata_area_km2": "无侵蚀数据面积 (km²)",
+    "gap_area_km2": "数据缺失面积 (km²)",
+    **{f"area_grade{g}_km2": f"{_GRADE_ZH[g]} (km²)" for g in range(1, 7)},
+    "year_from": "起始年份",
+    "year_to": "终止年份",
+    "rate_change_pp": "水土保持率变化 (百分点)",
+    "erosion_area_change_km2": "水土流失面积变化 (km²)",
+    "latest_year": "最新年份",
+    "latest_rate_pct": "最新水土保持率 (%)",
+    "trend_pp_per_year": "趋势 (百分点/年)",
+}
+
+
+def _column_kind(col: str) -> str:
+    if col.startswith("t_allowable"):
+        return "t"
+    if any(word in col for word in ("gap_20", "change", "diff", "trend", "gain")):
+        return "gap"
+    return "area"  # 2 decimals, thousands separators (areas and percentages alike)
+
+
+def _csv_html(path: Path, caption: str, table_id: str, lang: str = "zh") -> str:
+    """Any CSV (e.g. the multi-year tables) as an HTML table, numbers printed like the workbook."""
+    df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+    out = [f'<table id="{_e(table_id)}"><caption>{_e(caption)}</caption><thead><tr>']
+    out += [f"<th>{_e(_COLUMN_ZH.get(c, c) if lang == 'zh' else c)}</th>" for c in df.columns]
+    out.append("</tr></thead><tbody>")
+    for _, row in df.iterrows():
+        is_region = str(row.get("level", "")) == "region"
+        out.append('<tr class="region">' if is_region else "<tr>")
+        for col, value in row.items():
+            text, cls = value, ""
+            if "code" not in col and "year" not in col and value.strip():
+                try:
+                    number = float(value)
+                except ValueError:
+                    number = None
+                if number is not None:
+                    cls = "num"
+                    if "." in value or "e" in value.lower() or col.startswith("t_allowable"):
+                        text = format_value(number, _column_kind(col))
+            out.append(f'<td class="{cls}">{_e(text)}</td>' if cls else f"<td>{_e(text)}</td>")
+        out.append("</tr>")
+    out.append("</tbody></table>")
+    return "".join(out)
+
+
+def _figure(path: Path, caption: str, fig_id: str) -> str:
+    return (
+        f'<figure id="{_e(fig_id)}"><img alt="{_e(caption)}" src="{_data_uri(path)}">'
+        f"<figcaption>{_e(caption)}</figcaption></figure>"
+    )
+
+
+def _kv_html(value, lang: str) -> str:
+    """Render any method value: dicts as definition lists, lists as comma lists, scalars as text."""
+    if isinstance(value, Mapping):
+        items = "".join(f"<dt>{_e(_method_label(k, lang))}</dt><dd>{_kv_html(v, lang)}</dd>" for k, v in value.items())
+        return f'<dl class="kv">{items}</dl>'
+    if isinstance(value, (list, tuple, set)):
+        return _e(", ".join(str(v) for v in value))
+    if value is None:
+        return "—"
+    return _e(value)
+
+
+def _method_label(key, lang: str) -> str:
+    key = str(key)
+    if key in _METHOD_LABELS:
+        zh, en = _METHOD_LABELS[key]
+        return f"{_L(lang, zh, en)} ({key})"
+    return key
+
+
+def _inputs_html(inputs, lang: str) -> str:
+    """Input files with size and SHA-256 (computed now unless given as {'path', 'sha256'})."""
+    if isinstance(inputs, (str, os.PathLike)):
+        inputs = {Path(inputs).name: inputs}
+    if isinstance(inputs, (list, tuple)):
+        inputs = {Path(p).name: p for p in inputs}
+    rows = []
+    for name, spec in inputs.items():
+        given = None
+        if isinstance(spec, Mapping):
+            given = spec.get("sha256")
+            spec = spec.get("path", "")
+        path = Path(str(spec))
+        if path.is_file():
+            digest, size = file_sha256(path), f"{path.stat().st_size:,}"
+            if given and given != digest:
+                digest += _L(lang, "（与记录的校验值不一致！）", " (differs from the recorded checksum!)")
+        else:
+            digest, size = (given or _L(lang, "文件不存在", "file not found")), "—"
+        rows.append(
+            f'<tr><td>{_e(name)}</td><td><code>{_e(path)}</code></td><td class="num">{_e(size)}</td>'
+            f"<td><code>{_e(digest)}</code></td></tr>"
+        )
+    head = _L(
+        lang,
+        "<th>名称</th><th>路径</th><th>字节数</th><th>SHA-256</th>",
+        "<th>Name</th><th>Path</th><th>Bytes</th><th>SHA-256</th>",
+    )
+    return f'<table class="inputs"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
+
+
+def _summary(rates: pd.DataFrame, comp: pd.DataFrame, year, lang: str) -> str:
+    reg = region_row(rates)
+    counties = rates[rates["level"] == "county"]
+    n = len(counties)
+    rc = region_row(comp)
+    region = str(reg["county_name"]) if reg is not None else ""
+    cards = []
+    if reg is not None:
+        cards.append(
+            (
+                format_value(reg["rate_pct"], "pct") + "%",
+                _L(lang, f"{region}水土保持率（面积加权）", f"{region} conservation rate (area-weighted)"),
+            )
+        )
+        cards.append((format_value(reg["land_area_km2"], "area") + " km²", _L(lang, "土地面积", "Land area")))
+        cards.append((format_value(reg["erosion_area_km2"], "area") + " km²", _L(lang, "水土流失面积", "Erosion area")))
+    lines = []
+    for y in target_years(comp):
+        met = comp[(comp["level"] == "county") & (comp[f"met_{y}"] == True)]  # noqa: E712 (object column)
+        miss = comp[(comp["level"] == "county") & (comp[f"met_{y}"] == False)]  # noqa: E712
+        cards.append(
+            (f"{len(met)} / {n}", _L(lang, f"达到{y}年目标的县（市、区）", f"counties meeting the {y} target"))
+        )
+        text = _L(
+            lang,
+            f"对照{y}年目标：{n} 个县（市、区）中 {len(met)} 个达标",
+            f"Against the {y} target: {len(met)} of {n} counties meet it",
+        )
+        if len(miss):
+            text += _L(
+                lang, f"，未达标：{'、'.join(miss['county_name'])}", f"; not met: {', '.join(miss['county_name'])}"
+            )
+        if rc is not None:
+            ok = rc[f"met_{y}"]
+            text += _L(
+                lang,
+                f"。{region}为 {format_value(rc['rate_pct'], 'pct')}%，目标 "
+                f"{format_value(rc[f'target_{y}_pct'], 'pct')}%，差距 {format_value(rc[f'gap_{y}_pp'], 'gap')} 个百分点（"
+                f"{format_value(ok, 'met', lang)}）。",
+                f". {region}: {format_value(rc['rate_pct'], 'pct')}% against {format_value(rc[f'target_{y}_pct'], 'pct')}%, "
+                f"gap {format_value(rc[f'gap_{y}_pp'], 'gap')} pp ({format_value(ok, 'met', lang)}).",
+            )
+        lines.append(text)
+    if reg is not None and float(reg["gap_area_km2"] or 0) > 0:
+        lines.append(
+            _L(
+                lang,
+                f"数据缺失面积 {format_value(reg['gap_area_km2'], 'area')} km²（侵蚀栅格未覆盖，已从分母中扣除）。",
+                f"Data gap {format_value(reg['gap_area_km2'], 'area')} km² (outside the erosion raster; "
+                "excluded from the denominator).",
+            )
+        )
+    ts = sorted({float(t) for t in counties["t_allowable_t_km2"].dropna()})
+    if ts:
+        lines.append(
+            _L(
+                lang,
+                f"允许土壤流失量 T：{'、'.join(format_value(t, 't') for t in ts)} t/(km²·a)（各县取值见“方法与参数”）。",
+                f"Allowable soil loss T: {', '.join(format_value(t, 't') for t in ts)} t/(km²·a) "
+                "(per county in 'Method and parameters').",
+            )
+        )
+    card_html = "".join(
+        f'<div class="card"><div class="v">{_e(v)}</div><div class="k">{_e(k)}</div></div>' for v, k in cards
+    )
+    items = "".join(f"<li>{_e(t)}</li>" for t in lines)
+    return f'<div class="cards">{card_html}</div><ul id="summary-list">{items}</ul>'
+
+
+def _t_table(rates: pd.DataFrame, lang: str) -> str:
+    rows = "".join(
+        f"<tr><td class=\"c\">{_e(r['county_code'])}</td><td>{_e(r['county_name'])}</td>"
+        f"<td class=\"num\">{_e(format_value(r['t_allowable_t_km2'], 't'))}</td></tr>"
+        for _, r in rates[rates["level"] == "county"].iterrows()
+    )
+    head = _L(
+        lang,
+        "<th>行政区划代码</th><th>县（市、区）</th><th>T (t/(km²·a))</th>",
+        "<th>Code</th><th>County</th><th>T (t/(km²·a))</th>",
+    )
+    return f'<table id="t-table"><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>'
+
+
+def _multi_year_html(multi_year: Mapping, lang: str) -> str:
+    parts = []
+    counter = [0]
+
+    def render(key, value):
+        zh_en = _MULTI_CAPTIONS.get(str(key))
+        caption = _L(lang, *zh_en) if zh_en else str(key)
+        if isinstance(value, Mapping):
+            for k, v in value.items():
+                render(k, v)
+            return
+        path = _need_file(value, f"multi-year file {key!r}")
+        counter[0] += 1
+        if path.suffix.lower() == ".csv":
+            parts.append(_csv_html(path, caption, f"multi-{counter[0]}", lang))
+        else:
+            parts.append(_figure(path, caption, f"multi-fig-{counter[0]}"))
+
+    for key, value in multi_year.items():
+        render(key, value)
+    return "".join(parts)
+
+
+def write_report(
+    out_html: str | os.PathLike,
+    *,
+    year,
+    county_rates_csv: str | os.PathLike,
+    target_comparison_csv: str | os.PathLike,
+    erosion_by_landcover_csv: str | os.PathLike,
+    map_pngs: Mapping[str, str | os.PathLike],
+    method: Mapping,
+    lang: str = "zh",
+    demo: bool = False,
+    multi_year: Mapping | None = None,
+) -> Path:
+    """Write the self-contained HTML assessment report and return its path.
+
+    ``map_pngs``: ``{"rate": ..., "target_gap": ..., "grade": ..., "landcover": ...}`` (other
+    keys are shown with the key as caption).  ``method``: every parameter to record — any
+    nesting; an ``inputs`` entry (``{name: path}`` or ``{name: {"path", "sha256"}}``) is listed
+    with SHA-256 checksums.  ``multi_year``: ``{"rates_by_year": csv, "progress": csv,
+    "charts": {caption: png}}`` (any CSV/PNG values, nested dicts allowed).
+    """
+    if lang not in ("zh", "en"):
+        raise InputError("lang", f"unknown language {lang!r}.", "use 'zh' (default) or 'en'.")
+    rates = read_county_rates(county_rates_csv)
+    comp = read_target_comparison(target_comparison_csv)
+    ebl = read_erosion_by_landcover(erosion_by_landcover_csv)
+    for df, path in ((rates, county_rates_csv), (comp, target_comparison_csv), (ebl, erosion_by_landcover_csv)):
+        if {str(y) for y in df["year"].unique()} != {str(year)}:
+            raise InputError(
+                str(path),
+                f"the table is not for {year} (years {sorted(map(str, df['year'].unique()))}).",
+                "pass the tables of the report's year.",
+            )
+    maps = {key: _need_file(p, f"map {key!r}") for key, p in map_pngs.items()}
+    reg = region_row(rates)
+    region = str(reg["county_name"]) if reg is not None else ""
+
+    title = _L(lang, f"{region}{year}年水土保持率评估报告", f"{region} soil and water conservation assessment, {year}")
+    sections: list[tuple[str, str, str]] = []
+    sections.append(("summary", _L(lang, "摘要", "Summary"), _summary(rates, comp, year, lang)))
+    sections.append(
+        (
+            "counties",
+            _L(lang, "各县（市、区）水土保持率", "Rates by county"),
+            table_html(rates_table(rates, lang), lang, "county-table"),
+        )
+    )
+    sections.append(
+        (
+            "targets",
+            _L(lang, "与目标对比", "Comparison with targets"),
+            table_html(targets_table(rates, comp, lang), lang, "target-table"),
+        )
+    )
+    sections.append(
+        (
+            "grades",
+            _L(lang, "水土流失面积按强度分级", "Erosion area by grade"),
+            table_html(grades_table(rates, lang), lang, "grade-table"),
+        )
+    )
+    sections.append(
+        (
+            "landuse",
+            _L(lang, "水土流失面积按土地利用类型", "Erosion area by land use"),
+            table_html(landuse_table(ebl, rates, lang), lang, "landuse-table"),
+        )
+    )
+    if maps:
+        figs = "".join(
+            _figure(p, _L(lang, *MAP_CAPTIONS[k]) if k in MAP_CAPTIONS else str(k), f"map-{k}") for k, p in maps.items()
+        )
+        sections.append(("maps", _L(lang, "专题图", "Maps"), figs))
+    if multi_year:
+        sections.append(
+            ("multi-year", _L(lang, "多年变化", "Change over the years"), _multi_year_html(multi_year, lang))
+        )
+
+    method = dict(method or {})
+    inputs = method.pop("inputs", None)
+    software = {**software_versions(), **dict(method.pop("software", {}) or {})}
+    method_parts = [
+        f"<h3>{_e(_L(lang, '水土保持率的计算', 'How the rate is computed'))}</h3><p>"
+        + _e(
+            _L(
+                lang,
+                "水土保持率 = (土地面积 − 数据缺失面积 − 水土流失面积) / (土地面积 − 数据缺失面积) × 100。水土流失面积为按 SL 190-2007 "
+                "分级的轻度至剧烈（侵蚀模数 ≥ T）面积之和；微度不计入。侵蚀数据无值像元计为未侵蚀土地。面积在等积投影中计算；"
+                "区域值由各县面积之和计算（面积加权）。数值为模型估算，可能与抽样调查的官方数字不同。",
+                "rate = (land − data gap − erosion) / (land − data gap) × 100. Erosion area is the area of grades light to "
+                "severe (modulus ≥ T) of SL 190-2007; slight is not erosion. Erosion nodata counts as non-eroded land. Areas "
+                "come from an equal-area projection; the region value uses summed areas (area-weighted). Figures are model "
+                "estimates and may differ from official sampling-based figures.",
+            )
+        )
+        + "</p>"
+    ]
+    method_parts.append(
+        f"<h3>{_e(_L(lang, '各县允许土壤流失量 T', 'Allowable soil loss T per county'))}</h3>" + _t_table(rates, lang)
+    )
+    method_parts.append(f"<h3>{_e(_L(lang, '参数', 'Parameters'))}</h3>" + _kv_html({"year": year, **method}, lang))
+    if inputs:
+        method_parts.append(
+            f"<h3>{_e(_L(lang, '输入数据及 SHA-256 校验值', 'Inputs and SHA-256 checksums'))}</h3>"
+            + _inputs_html(inputs, lang)
+        )
+    used = {
+        "county_rates.csv": county_rates_csv,
+        "target_comparison.csv": target_comparison_csv,
+        "erosion_by_landcover.csv": erosion_by_landcover_csv,
+        **{f"map {k}": p for k, p in maps.items()},
+    }
+    method_parts.append(
+        f"<h3>{_e(_L(lang, '本报告使用的结果文件', 'Result files used in this report'))}</h3>"
+        + _inputs_html(used, lang)
+    )
+    method_parts.append(f"<h3>{_e(_L(lang, '软件版本', 'Software versions'))}</h3>" + _kv_html(software, lang))
+    sections.append(("method", _L(lang, "方法与参数", "Method and parameters"), "".join(method_parts)))
+
+    generated = _dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
+    nav = "".join(f'<li><a href="#{sid}">{_e(name)}</a></li>' for sid, name, _ in sections)
+    body = "".join(
+        f'<section id="{sid}"><h2>{i}. {_e(name)}</h2>{content}</section>'
+        for i, (sid, name, content) in enumerate(sections, start=1)
+    )
+    banner = f'<div class="demo" id="demo-banner">{_e(DEMO_BANNER)}</div>' if demo else ""
+    doc = (
+        f'<!DOCTYPE html><html lang="{"zh-CN" if lang == "zh" else "en"}"><head><meta charset="utf-8">'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f'<meta name="generator" content="swc-raster {_e(software.get("swc-raster", ""))}">'
+        f"<title>{_e(title)}</title><style>{_CSS}</style></head><body>{banner}"
+        f"<h1>{_e(title)}</h1><p class=\"sub\">{_e(_L(lang, '生成时间：', 'Generated: '))}{_e(generated)} · swc-raster</p>"
+        f"<nav><ol>{nav}</ol></nav>{body}{banner}"
+        f"<footer>{_e(_L(lang, '本报告由 swc-raster 自动生成；表格与 Excel 工作簿数值一致。', 'Generated by swc-raster; tables match the Excel workbook.'))}</footer>"
+        "</body></html>"
+    )
+    with atomic_outputs(out_html) as (tmp,):
+        tmp.write_text(doc, encoding="utf-8")
+    return Path(out_html)
