@@ -14,6 +14,9 @@ if not config:
     configfile: "config/config.yaml"
 
 
+report: "workflow/report/workflow.rst"
+
+
 include: "workflow/rules/common.smk"
 include: "workflow/rules/demo.smk"
 include: "workflow/rules/prepare.smk"
@@ -21,6 +24,7 @@ include: "workflow/rules/align.smk"
 include: "workflow/rules/zonal.smk"
 include: "workflow/rules/compare.smk"
 include: "workflow/rules/summary.smk"
+include: "workflow/rules/publish.smk"
 
 
 rule all:

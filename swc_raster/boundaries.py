@@ -36,8 +36,9 @@ def normalise_code(code: object) -> str:
     return text[:-2] if re.fullmatch(r"\d+\.0", text) else text
 
 
-def read_counties(path: str | Path, layer: str | None, code_field: str, name_field: str) -> gpd.GeoDataFrame:
-    """Read county polygons with columns ``county_code``, ``county_name``, ``geometry``.
+def read_counties(path: str | Path, layer: str | None, code_field: str, name_field: str,
+                  name_en_field: str | None = None) -> gpd.GeoDataFrame:
+    """Read county polygons with columns ``county_code``, ``county_name`` (, ``county_name_en``), ``geometry``.
 
     Raises an :class:`InputError` naming the file when it is missing, has no
     CRS, lacks the configured fields, or repeats a county code.
@@ -53,7 +54,7 @@ def read_counties(path: str | Path, layer: str | None, code_field: str, name_fie
                              "check boundaries.path and boundaries.layer; export to GeoPackage if in doubt.") from exc
     if gdf.crs is None:
         raise CrsError(label, "has no CRS.", "assign the CRS the coordinates are in (e.g. EPSG:4326 or EPSG:4490) in QGIS and re-export.")
-    missing = [f for f in (code_field, name_field) if f not in gdf.columns]
+    missing = [f for f in (code_field, name_field, name_en_field) if f and f not in gdf.columns]
     if missing:
         raise InputError(label, f"has no field(s) {missing}; fields are {[c for c in gdf.columns if c != 'geometry']}.",
                          "set boundaries.code_field / boundaries.name_field in the config.")
@@ -61,6 +62,8 @@ def read_counties(path: str | Path, layer: str | None, code_field: str, name_fie
         {"county_code": gdf[code_field].map(normalise_code), "county_name": gdf[name_field].map(normalise_name)},
         geometry=gdf.geometry.values, crs=gdf.crs,
     )
+    if name_en_field:
+        out.insert(2, "county_name_en", gdf[name_en_field].astype(str).str.strip().to_numpy())
     if len(out) == 0:
         raise InputError(label, "has no features.", "point boundaries.path/layer at the county polygons.")
     dup = out.county_code[out.county_code.duplicated()].unique().tolist()
@@ -91,9 +94,10 @@ def repair(gdf: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, list[str]]:
     return out, notes
 
 
-def prepare(path: str | Path, layer: str | None, code_field: str, name_field: str, crs_wkt: str) -> tuple[gpd.GeoDataFrame, list[str]]:
+def prepare(path: str | Path, layer: str | None, code_field: str, name_field: str, crs_wkt: str,
+            name_en_field: str | None = None) -> tuple[gpd.GeoDataFrame, list[str]]:
     """Read, repair and project counties; assign ``zone`` ids 1..N sorted by code."""
-    gdf = read_counties(path, layer, code_field, name_field)
+    gdf = read_counties(path, layer, code_field, name_field, name_en_field)
     gdf, notes = repair(gdf)
     for note in notes:
         warnings.warn(note, stacklevel=2)
@@ -108,16 +112,24 @@ def zones_in_window(geoms: np.ndarray, zone_ids: np.ndarray, grid_transform: Aff
     """Burn zone ids into ``window`` of the grid by the pixel-centre rule (uint16, 0 = outside).
 
     A cell belongs to the county containing its centre.  Only polygons whose
-    envelopes meet the window are burnt, so the cost is per window, not per
-    county × raster.
+    envelopes meet the window are burnt, each clipped to the window plus one
+    cell first, so the cost is per window, not per county × raster.  Clipping
+    keeps every edge inside the window as it is, so a cell centre is inside the
+    clipped polygon iff it is inside the original one.
     """
     transform = window_transform(window, grid_transform)
     h, w = int(window.height), int(window.width)
     x0, y0 = transform.c, transform.f
-    box = shapely.box(x0, y0 + h * transform.e, x0 + w * transform.a, y0)
+    xmin, xmax = sorted((x0, x0 + w * transform.a))
+    ymin, ymax = sorted((y0, y0 + h * transform.e))
+    box = shapely.box(xmin, ymin, xmax, ymax)
     idx = tree.query(box) if tree is not None else np.flatnonzero(shapely.intersects(geoms, box))
     out = np.zeros((h, w), dtype=ZONE_DTYPE)
     if len(idx):
-        features.rasterize(((geoms[i], int(zone_ids[i])) for i in sorted(idx)), out=out,
-                           transform=transform, all_touched=False)
+        idx = np.sort(idx)  # later polygons are burnt over earlier ones
+        px, py = abs(transform.a), abs(transform.e)
+        clipped = shapely.clip_by_rect(geoms[idx], xmin - px, ymin - py, xmax + px, ymax + py)
+        shapes = [(g, int(zone_ids[i])) for i, g in zip(idx, clipped) if not g.is_empty]
+        if shapes:
+            features.rasterize(shapes, out=out, transform=transform, all_touched=False)
     return out

@@ -19,7 +19,8 @@ import rasterio
 import rasterio.merge
 import xarray as xr
 
-from swc_raster import align, boundaries, progress, rates, targets, transitions, validate, zonal
+from swc_raster import (align, boundaries, gis_outputs, maps, progress, rates, report, tables, targets, transitions,
+                        validate, zonal)
 from swc_raster.atomic import atomic_path
 from swc_raster.config import allowable_loss
 from swc_raster.errors import InputError, InputFileError
@@ -49,7 +50,8 @@ def prepare_boundaries(cfg: dict, out_gpkg: str | Path) -> list[str]:
     """All counties → analysis CRS, with zone ids, T and polygon area. Returns repair notes."""
     b = cfg["boundaries"]
     crs_wkt = require_equal_area(cfg["analysis"]["crs"]).to_wkt()
-    counties, notes = boundaries.prepare(b["path"], b["layer"], b["code_field"], b["name_field"], crs_wkt)
+    counties, notes = boundaries.prepare(b["path"], b["layer"], b["code_field"], b["name_field"], crs_wkt,
+                                         b.get("name_en_field"))
     for code in counties.county_code:
         check_allowable_loss(allowable_loss(cfg, code))
     counties["t_allowable_t_km2"] = [allowable_loss(cfg, c) for c in counties.county_code]
@@ -140,22 +142,36 @@ def gather_crosstabs(cfg: dict, year: int, crosstabs: list[str], counties_gpkg: 
     return table
 
 
-def mosaic(sources: list[str], out_path: str | Path) -> None:
-    """Join batch rasters on the shared grid into one tiled GeoTIFF (nodata cells never cover data)."""
+def mosaic(sources: list[str], out_path: str | Path, *, grade_cog: bool = False) -> None:
+    """Join batch rasters on the shared grid into one tiled GeoTIFF (nodata cells never cover data).
+
+    ``grade_cog``: write the grade raster as a Cloud-Optimized GeoTIFF with
+    overviews and the grade colour table, ready for QGIS.
+    """
+    out_path = Path(out_path)
     with rasterio.open(sources[0]) as first:
         profile = first.profile
         colormap = _colormap(first)
     if len(sources) == 1:
+        if grade_cog:
+            gis_outputs.write_grade_cog(sources[0], out_path)
+            return
         with atomic_path(out_path) as tmp:
             shutil.copyfile(sources[0], tmp)
         return
-    with atomic_path(out_path) as tmp:
+    merged = out_path.with_name(f".{out_path.stem}.merged.tif") if grade_cog else None
+    with atomic_path(merged or out_path) as tmp:
         rasterio.merge.merge(sources, nodata=profile["nodata"], dst_path=tmp, mem_limit=256,
                              dst_kwds={k: profile[k] for k in ("tiled", "blockxsize", "blockysize", "compress")
                                        if k in profile})
         if colormap:
             with rasterio.open(tmp, "r+") as dst:
                 dst.write_colormap(1, colormap)
+    if merged:
+        try:
+            gis_outputs.write_grade_cog(merged, out_path)
+        finally:
+            merged.unlink(missing_ok=True)
 
 
 def _colormap(ds) -> dict | None:
@@ -235,3 +251,65 @@ def validate_year(cfg: dict, year: int, out_json: str | Path) -> list[str]:
         Path(tmp).write_text(json.dumps({"year": year, "problems": [], "warnings": found}, ensure_ascii=False, indent=1),
                              encoding="utf-8")
     return found
+
+
+# --------------------------------------------------------------------------- publishing
+
+MAP_KINDS = ("rate", "target_gap", "grade", "landcover")
+
+
+def draw_map(cfg: dict, kind: str, year: int, inputs: dict[str, str], out_png: str | Path, out_pdf: str | Path) -> None:
+    """One of the year's maps (PNG at 300 dpi and PDF) from the year's outputs."""
+    common = {"year": year, "lang": cfg["publish"]["lang"], "demo": cfg["demo"], "source_note": cfg["publish"]["source_note"]}
+    region = cfg["region"]["name"] if cfg["publish"]["lang"] == "zh" else cfg["region"].get("name_en", cfg["region"]["name"])
+    if kind == "rate":
+        maps.rate_map(inputs["rates"], inputs["counties"], out_png, out_pdf, **common)
+    elif kind == "target_gap":
+        maps.target_gap_map(inputs["comparison"], inputs["counties"], out_png, out_pdf, **common)
+    elif kind == "grade":
+        maps.grade_map(inputs["grade"], inputs["counties"], out_png, out_pdf, region_name=region, **common)
+    elif kind == "landcover":
+        maps.landcover_map(inputs["landcover"], inputs["legend"], inputs["counties"], out_png, out_pdf,
+                           region_name=region, **common)
+    else:
+        raise ValueError(f"unknown map kind {kind!r}; one of {MAP_KINDS}")
+
+
+def method_record(cfg: dict, year: int, counties_gpkg: str | Path) -> dict:
+    """Every parameter behind a year's numbers, for the report and the workbook's notes."""
+    counties = read_prepared(counties_gpkg)
+    entry = next(e for e in cfg["years"] if int(e["year"]) == int(year))
+    return {
+        "formula": "rate = (land − erosion) / land × 100; erosion = grades 2–6 (A ≥ T), SL 190-2007",
+        "allowable_loss_t_km2": {f"{c} {n}": float(t) for c, n, t in
+                                 zip(counties.county_code, counties.county_name, counties.t_allowable_t_km2)},
+        "analysis_crs": cfg["analysis"]["crs"],
+        "resolution_m": cfg["analysis"]["resolution_m"],
+        "resampling": {"landcover": cfg["analysis"]["landcover_resampling"], "erosion": cfg["analysis"]["erosion_resampling"]},
+        "erosion_unit": entry.get("erosion_unit"),
+        "edge_rule": "pixel centre",
+        "inputs": {"boundaries": cfg["boundaries"]["path"], "targets": cfg["targets"], "landcover_legend": cfg["landcover_legend"],
+                   "landcover": entry["landcover"], "erosion": entry["erosion"]},
+        "software": tables.software_versions(),
+    }
+
+
+def write_year_tables(cfg: dict, year: int, rates_csv: str, comparison_csv: str, long_csv: str, counties_gpkg: str,
+                      out_xlsx: str | Path) -> None:
+    """The bulletin workbook of one year."""
+    tables.write_workbook(rates_csv, comparison_csv, long_csv, out_xlsx, lang=cfg["publish"]["lang"], demo=cfg["demo"],
+                          method=method_record(cfg, year, counties_gpkg))
+
+
+def write_gis(rates_csv: str, comparison_csv: str, counties_gpkg: str, out_gpkg: str | Path) -> None:
+    """Counties with every attribute, UTF-8 names, as a GeoPackage for QGIS."""
+    gis_outputs.write_counties_gpkg(counties_gpkg, rates_csv, comparison_csv, out_gpkg)
+
+
+def write_year_report(cfg: dict, year: int, inputs: dict[str, str], map_pngs: dict[str, str], out_html: str | Path,
+                      multi_year: dict | None = None) -> None:
+    """The self-contained HTML assessment report of one year."""
+    report.write_report(out_html, year=year, county_rates_csv=inputs["rates"], target_comparison_csv=inputs["comparison"],
+                        erosion_by_landcover_csv=inputs["long"], map_pngs=map_pngs,
+                        method=method_record(cfg, year, inputs["counties"]), lang=cfg["publish"]["lang"],
+                        demo=cfg["demo"], multi_year=multi_year)

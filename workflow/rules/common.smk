@@ -20,6 +20,7 @@ SWC_ENV = str(Path(_REPO) / "environment.yml")
 from swc_raster.batches import plan
 from swc_raster.config import year_inputs
 from swc_raster.errors import ValidationFailed
+from swc_raster.pipeline import MAP_KINDS
 from swc_raster.validate import check_header
 
 validate(config, "../schemas/config.schema.yaml")
@@ -86,7 +87,50 @@ def year_outputs(year):
         f"results/{year}/erosion_by_landcover.csv",
         f"results/{year}/target_comparison.csv",
         f"results/{year}/erosion_grade.tif",
+        f"results/{year}/swc_tables.xlsx",
+        f"results/{year}/counties.gpkg",
+        f"results/{year}/report.html",
+        *[
+            f"results/{year}/maps/{kind}.{ext}"
+            for kind in MAP_KINDS
+            for ext in ("png", "pdf")
+        ],
     ]
+
+
+def map_inputs(wildcards):
+    """Each map reads only what it draws."""
+    y = wildcards.year
+    inputs = {"counties": "results/common/counties.gpkg"}
+    inputs |= {
+        "rate": {"rates": f"results/{y}/county_rates.csv"},
+        "target_gap": {"comparison": f"results/{y}/target_comparison.csv"},
+        "grade": {"grade": f"results/{y}/erosion_grade.tif"},
+        "landcover": {
+            "landcover": f"results/{y}/landcover.tif",
+            "legend": config["landcover_legend"],
+        },
+    }[wildcards.kind]
+    return inputs
+
+
+def report_inputs(wildcards):
+    """The year's tables and maps; the latest year's report also gets the multi-year section."""
+    y = wildcards.year
+    inputs = {
+        "rates": f"results/{y}/county_rates.csv",
+        "comparison": f"results/{y}/target_comparison.csv",
+        "long": f"results/{y}/erosion_by_landcover.csv",
+        "counties": "results/common/counties.gpkg",
+        **{f"map_{kind}": f"results/{y}/maps/{kind}.png" for kind in MAP_KINDS},
+    }
+    if int(y) == max(YEARS) and len(YEARS) > 1:
+        inputs |= {
+            "rates_by_year": "results/summary/rates_by_year.csv",
+            "progress": "results/summary/progress.csv",
+            "progress_chart": "results/summary/progress_by_county.png",
+        }
+    return inputs
 
 
 def summary_outputs():

@@ -66,12 +66,19 @@ rule mosaic_grade:
     input:
         rasters=batch_files("results/{year}/{batch}/erosion_grade.tif"),
     output:
-        raster="results/{year}/erosion_grade.tif",
+        raster=report(
+            "results/{year}/erosion_grade.tif",
+            caption="../report/erosion_grade.rst",
+            category="GIS",
+            labels={"year": "{year}", "output": "erosion grade raster (COG)"},
+        ),
     log:
         "logs/{year}/mosaic_grade.log",
     conda:
         SWC_ENV
     resources:
         mem_mb=2000,
+    params:
+        grade_cog=True,
     script:
         "../scripts/mosaic.py"

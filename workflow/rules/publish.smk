@@ -1,0 +1,98 @@
+# Maps, the bulletin workbook, the GeoPackage and the HTML assessment report of each year.
+
+
+rule mosaic_landcover:
+    input:
+        rasters=batch_files("results/{year}/{batch}/aligned/landcover.tif"),
+    output:
+        raster="results/{year}/landcover.tif",
+    log:
+        "logs/{year}/mosaic_landcover.log",
+    conda:
+        SWC_ENV
+    resources:
+        mem_mb=2000,
+    script:
+        "../scripts/mosaic.py"
+
+
+rule map:
+    input:
+        unpack(map_inputs),
+    output:
+        png=report(
+            "results/{year}/maps/{kind}.png",
+            caption="../report/map.rst",
+            category="Maps",
+            labels={"year": "{year}", "map": "{kind}"},
+        ),
+        pdf="results/{year}/maps/{kind}.pdf",
+    log:
+        "logs/{year}/map_{kind}.log",
+    wildcard_constraints:
+        kind="|".join(MAP_KINDS),
+    conda:
+        SWC_ENV
+    resources:
+        mem_mb=2000,
+    script:
+        "../scripts/map.py"
+
+
+rule workbook:
+    input:
+        rates="results/{year}/county_rates.csv",
+        comparison="results/{year}/target_comparison.csv",
+        long="results/{year}/erosion_by_landcover.csv",
+        counties="results/common/counties.gpkg",
+    output:
+        xlsx=report(
+            "results/{year}/swc_tables.xlsx",
+            caption="../report/workbook.rst",
+            category="Tables",
+            labels={"year": "{year}", "table": "bulletin workbook"},
+        ),
+    log:
+        "logs/{year}/workbook.log",
+    conda:
+        SWC_ENV
+    script:
+        "../scripts/workbook.py"
+
+
+rule gis_outputs:
+    input:
+        rates="results/{year}/county_rates.csv",
+        comparison="results/{year}/target_comparison.csv",
+        counties="results/common/counties.gpkg",
+    output:
+        gpkg=report(
+            "results/{year}/counties.gpkg",
+            caption="../report/counties_gpkg.rst",
+            category="GIS",
+            labels={"year": "{year}", "output": "counties with rates (GeoPackage)"},
+        ),
+    log:
+        "logs/{year}/gis_outputs.log",
+    conda:
+        SWC_ENV
+    script:
+        "../scripts/gis_outputs.py"
+
+
+rule year_report:
+    input:
+        unpack(report_inputs),
+    output:
+        html=report(
+            "results/{year}/report.html",
+            caption="../report/assessment.rst",
+            category="Assessment report",
+            labels={"year": "{year}", "output": "assessment report (HTML)"},
+        ),
+    log:
+        "logs/{year}/report.log",
+    conda:
+        SWC_ENV
+    script:
+        "../scripts/year_report.py"
