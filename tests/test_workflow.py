@@ -207,3 +207,28 @@ def test_whitespace_in_target_names_is_tolerated(tmp_path):
     text = (tmp_path / "targets.csv").read_text(encoding="utf-8").replace("城区", "城 区")
     (tmp_path / "targets.csv").write_text(text, encoding="utf-8")
     assert run(tmp_path, config, "-n").returncode == 0
+
+
+def test_killed_run_leaves_no_complete_looking_output_and_resumes_to_identical_results(case, tmp_path):
+    import os
+    import signal
+    import time
+
+    config = make_case(tmp_path)  # same seeds: the same inputs as the `case` run
+    cmd = [*SNAKEMAKE, "--directory", str(tmp_path), "--configfile", str(config)]
+    proc = subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.time() + 120
+    while time.time() < deadline and not (tmp_path / "results/2023/validation.json").exists():
+        time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGKILL)  # as hard as a power cut: no clean-up runs
+    proc.wait()
+    assert (tmp_path / "results/2023/validation.json").exists(), "the run never started"
+    for final in ["county_rates.csv", "target_comparison.csv", "erosion_by_landcover.csv", "erosion_grade.tif"]:
+        assert not (tmp_path / "results/2023" / final).exists()
+    assert run(tmp_path, config, "--unlock").returncode == 0  # what Snakemake tells the user after a kill
+    resumed = run(tmp_path, config, "--rerun-incomplete")
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    pd.testing.assert_frame_equal(pd.read_csv(case / "results/2023/county_rates.csv"),
+                                  pd.read_csv(tmp_path / "results/2023/county_rates.csv"))
+    with rasterio.open(case / "results/2023/erosion_grade.tif") as a, rasterio.open(tmp_path / "results/2023/erosion_grade.tif") as b:
+        np.testing.assert_array_equal(a.read(1), b.read(1))
