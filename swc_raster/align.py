@@ -20,13 +20,13 @@ from typing import Literal
 import numpy as np
 import rasterio
 import shapely
-from pyproj import CRS, Geod, Transformer
 from rasterio.enums import Resampling
 from rasterio.vrt import WarpedVRT
 from rasterio.warp import transform_geom
 from rasterio.windows import Window
 
 from swc_raster.atomic import atomic_path
+from swc_raster.cellarea import pixel_area_km2
 from swc_raster.errors import CrsError, InputFileError
 from swc_raster.grid import AnalysisGrid
 from swc_raster.units import T_PIXEL, normalise_unit, to_t_km2
@@ -68,38 +68,6 @@ def footprint(src: rasterio.DatasetReader, crs_wkt: str, densify: int = 64) -> s
 def source_cell_size_m(src: rasterio.DatasetReader, crs_wkt: str) -> float:
     """Typical ground size of a source cell (m): √(footprint area in the equal-area CRS / cell count)."""
     return math.sqrt(footprint(src, crs_wkt).area / (src.width * src.height))
-
-
-def pixel_area_km2(src: rasterio.DatasetReader, window: Window) -> np.ndarray:
-    """True ground area (km²) of each pixel in ``window`` of ``src``, shape (rows, cols).
-
-    Geographic CRS: exact ellipsoidal area of each cell (constant along a row).
-    Projected CRS: nominal cell area divided by the projection's areal scale
-    factor at the cell centre.
-    """
-    crs = CRS.from_wkt(src.crs.to_wkt())
-    rows = np.arange(int(window.row_off), int(window.row_off + window.height))
-    cols = np.arange(int(window.col_off), int(window.col_off + window.width))
-    t = src.transform
-    if crs.is_geographic:
-        geod = Geod(ellps="WGS84") if crs.ellipsoid is None else Geod(a=crs.ellipsoid.semi_major_metre,
-                                                                       rf=crs.ellipsoid.inverse_flattening)
-        lon0, lon1 = t.c, t.c + t.a
-        areas = []
-        for r in rows:
-            lat_top, lat_bot = t.f + r * t.e, t.f + (r + 1) * t.e
-            area, _ = geod.polygon_area_perimeter([lon0, lon1, lon1, lon0], [lat_top, lat_top, lat_bot, lat_bot])
-            areas.append(abs(area) / 1e6)
-        return np.repeat(np.array(areas)[:, None], len(cols), axis=1)
-    cc, rr = np.meshgrid(cols + 0.5, rows + 0.5)
-    xs, ys = t.c + cc * t.a + rr * t.b, t.f + cc * t.d + rr * t.e
-    to_geo = Transformer.from_crs(crs, crs.geodetic_crs, always_xy=True)
-    lon, lat = to_geo.transform(xs, ys)
-    from pyproj import Proj
-
-    factors = Proj(crs).get_factors(lon, lat)
-    unit = crs.axis_info[0].unit_conversion_factor
-    return abs(t.a * t.e) * unit * unit / np.asarray(factors.areal_scale) / 1e6
 
 
 def _resampling(src: rasterio.DatasetReader, grid: AnalysisGrid, coarse: Resampling, fine: Resampling) -> Resampling:

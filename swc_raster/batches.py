@@ -16,7 +16,7 @@ import numpy as np
 import pyogrio
 from pyproj import Transformer
 
-from swc_raster.boundaries import normalise_code
+from swc_raster.names import normalise_code
 from swc_raster.errors import ConfigError, InputFileError
 
 SINGLE = "all"

@@ -7,7 +7,6 @@ counts by; codes and names come back through the prepared table.
 
 from __future__ import annotations
 
-import re
 import warnings
 from pathlib import Path
 
@@ -20,20 +19,10 @@ from rasterio.windows import Window
 from rasterio.windows import transform as window_transform
 
 from swc_raster.errors import CrsError, InputError, InputFileError
+from swc_raster.names import normalise_code, normalise_name
 
 ZONE_DTYPE = "uint16"
 MAX_ZONES = np.iinfo(ZONE_DTYPE).max - 1
-
-
-def normalise_name(name: object) -> str:
-    """County names compare after removing all whitespace (``"城 区"`` == ``"城区"``)."""
-    return re.sub(r"\s+", "", str(name))
-
-
-def normalise_code(code: object) -> str:
-    """GB/T 2260 codes compare as strings of digits (``140502.0`` → ``"140502"``)."""
-    text = str(code).strip()
-    return text[:-2] if re.fullmatch(r"\d+\.0", text) else text
 
 
 def read_counties(path: str | Path, layer: str | None, code_field: str, name_field: str,

@@ -33,10 +33,8 @@ Status of a target year ``Y`` (exact rule, see ``docs/progress_status.md``):
 
 from __future__ import annotations
 
-import importlib.util
 import math
 import os
-import re
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
@@ -46,6 +44,8 @@ import numpy as np
 import pandas as pd
 
 from swc_raster.errors import InputError
+from swc_raster.fonts import use_cjk_font
+from swc_raster.targets import target_years
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -81,7 +81,6 @@ STATUS_NAMES_ZH: Final = {
 ON_TRACK_TOLERANCE_PP: Final = 1e-9
 
 _LEVEL_ORDER: Final = {"county": 0, "region": 1}
-_TARGET_COLUMN: Final = re.compile(r"^target_(\d{4})$")
 
 
 # --------------------------------------------------------------------------- tables
@@ -269,17 +268,6 @@ def trend(years: Sequence[float] | np.ndarray, rates: Sequence[float] | np.ndarr
 # --------------------------------------------------------------------------- progress
 
 
-def target_years(targets: pd.DataFrame) -> list[int]:
-    """Target years named by the ``target_YYYY`` columns of a target table, ascending."""
-    years = sorted(int(m.group(1)) for c in targets.columns if (m := _TARGET_COLUMN.match(str(c))))
-    if not years:
-        raise InputError(
-            "targets table", "no target_YYYY column.",
-            "give the targets as county_code,county_name,target_2025,target_2035 (config/targets.csv).",
-        )
-    return years
-
-
 def _status(latest_year: int, latest_rate: float, slope: float, target: float, year: int) -> str:
     """Status of one target year; see the module docstring for the rule."""
     if not math.isfinite(target):
@@ -391,30 +379,6 @@ def progress(rates_long: pd.DataFrame, targets: pd.DataFrame) -> pd.DataFrame:
 # --------------------------------------------------------------------------- chart
 
 
-def cjk_font() -> str:
-    """Register the CJK font shipped with ``mplfonts`` and return its family name.
-
-    Uses ``NotoSansCJKsc-Regular.otf`` (Simplified Chinese plus Latin glyphs)
-    from the installed ``mplfonts`` package, found without importing it (its
-    import has no side effects we need).  Registering twice is harmless.
-
-    Raises
-    ------
-    FileNotFoundError
-        ``mplfonts`` is not installed or does not ship the font.
-    """
-    from matplotlib import font_manager
-
-    spec = importlib.util.find_spec("mplfonts")
-    if spec is None or not spec.submodule_search_locations:
-        raise FileNotFoundError("the mplfonts package is not installed; install it (it ships the CJK font for charts)")
-    path = Path(list(spec.submodule_search_locations)[0]) / "fonts" / "NotoSansCJKsc-Regular.otf"
-    if not path.is_file():
-        raise FileNotFoundError(f"CJK font not found at {path}; reinstall mplfonts")
-    font_manager.fontManager.addfont(str(path))
-    return font_manager.FontProperties(fname=str(path)).get_name()
-
-
 _TEXT: Final = {
     "zh": {
         "observed": "监测值", "trend": "线性趋势（外推）", "target": "目标",
@@ -504,8 +468,6 @@ def plot_county_progress(
     out_png = Path(out_png)
     table = progress(rates_long, targets)
     years_t = target_years(targets)
-    tcodes = _codes_as_str(targets["county_code"])
-    target_by_code = targets.assign(county_code=tcodes).set_index("county_code")
 
     all_years = rates_long["year"].astype(int)
     x_min, x_max = int(all_years.min()), max(max(years_t), int(all_years.max()))
@@ -520,7 +482,7 @@ def plot_county_progress(
     n = len(table)
     ncols = max(1, min(ncols, n))
     nrows = math.ceil(n / ncols)
-    family = cjk_font()
+    family = use_cjk_font(set_default=False)
     rc = {
         "font.family": "sans-serif",
         "font.sans-serif": [family, "DejaVu Sans"],

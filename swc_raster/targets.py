@@ -14,14 +14,19 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from swc_raster.boundaries import normalise_code, normalise_name
+from swc_raster.names import normalise_code, normalise_name
 from swc_raster.errors import InputError, InputFileError
 
 _TARGET_COL = re.compile(r"^target_(\d{4})$")
 
 
 def target_years(table: pd.DataFrame) -> list[int]:
-    return sorted(int(m.group(1)) for c in table.columns if (m := _TARGET_COL.match(str(c))))
+    """Target years named by the ``target_YYYY`` columns of a target table, ascending."""
+    years = sorted(int(m.group(1)) for c in table.columns if (m := _TARGET_COL.match(str(c))))
+    if not years:
+        raise InputError("targets table", "no target_YYYY column.",
+                         "give the targets as county_code,county_name,target_2025,target_2035 (config/targets.csv).")
+    return years
 
 
 def read_targets(path: str | Path) -> pd.DataFrame:
@@ -33,7 +38,7 @@ def read_targets(path: str | Path) -> pd.DataFrame:
     table = pd.read_csv(path, dtype=str, encoding="utf-8-sig")
     table.columns = [c.strip() for c in table.columns]
     missing = {"county_code", "county_name"} - set(table.columns)
-    years = target_years(table)
+    years = sorted(int(m.group(1)) for c in table.columns if (m := _TARGET_COL.match(str(c))))
     if missing or not years:
         raise InputError(label, f"needs columns county_code, county_name and target_YYYY; has {list(table.columns)}.",
                          "use the layout of config/targets.csv.")

@@ -29,7 +29,6 @@ import csv
 import math
 import os
 import re
-import unicodedata
 import warnings
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
@@ -48,6 +47,8 @@ from rasterio.errors import NotGeoreferencedWarning, RasterioError
 from rasterio.windows import Window
 
 from swc_raster import units
+from swc_raster.names import normalise_code, normalise_name
+from swc_raster.cellarea import apply_affine, cell_areas_km2, pixel_area_km2
 from swc_raster.errors import (
     FileProblem,
     InputFilesFailed,
@@ -182,32 +183,6 @@ def validate(
     return _dedupe(ctx.warnings + dctx.warnings)
 
 
-def pixel_area_km2(dataset: rasterio.io.DatasetReader, window: Window | None = None) -> np.ndarray:
-    """True ground area, in km², of each pixel of ``window`` (default: whole raster).
-
-    * Geographic CRS (lon/lat): exact area of the ellipsoidal cell between two
-      meridians and two parallels,
-      ``A = b²·Δλ/2 · [q(φ₂) − q(φ₁)]`` with ``q(φ) = sinφ/(1 − e²sin²φ) + artanh(e·sinφ)/e``
-      (authalic-latitude formula; the cell area depends on latitude only).
-      Rotated / sheared grids use the local scale at the cell centre.
-    * Projected CRS: the map area of a cell (|det| of the geotransform, in m²)
-      divided by the projection's areal scale factor at the cell centre
-      (``pyproj.Proj.get_factors(...).areal_scale``); exact to well below 1e-6
-      for cells up to a few km.
-
-    Returns a float64 array broadcastable to, and viewed as, shape
-    ``(window.height, window.width)`` (read-only when it is a broadcast view).
-    Raises ``ValueError`` for a raster without a CRS.
-    """
-    if window is None:
-        window = Window(0, 0, dataset.width, dataset.height)
-    r0, c0 = int(window.row_off), int(window.col_off)
-    h, w = int(window.height), int(window.width)
-    rows = np.arange(r0, r0 + h, dtype="float64")[:, None]
-    cols = np.arange(c0, c0 + w, dtype="float64")[None, :]
-    return np.broadcast_to(_cell_areas_km2(dataset, rows, cols), (h, w))
-
-
 # --------------------------------------------------------------------------- context
 
 
@@ -304,22 +279,6 @@ def _dedupe(items: Iterable[Any]) -> list[Any]:
 
 def _is_number(v: Any) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
-
-
-def norm_code(v: Any) -> str:
-    """County code as a string: ``140502``, ``"140502 "`` and ``140502.0`` all give ``"140502"``."""
-    if v is None or (isinstance(v, float) and math.isnan(v)):
-        return ""
-    s = str(v).strip()
-    m = re.fullmatch(r"(\d+)\.0*", s)
-    return m.group(1) if m else s
-
-
-def norm_name(v: Any) -> str:
-    """Name for matching: Unicode NFKC (full-width forms), all whitespace removed (``城 区`` == ``城区``)."""
-    if v is None:
-        return ""
-    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(v)))
 
 
 def _fmt_list(items: Iterable[str], limit: int = 12) -> str:
@@ -528,91 +487,6 @@ def _gdal_msg(exc: BaseException) -> str:
     return msg.rstrip(".") or type(exc).__name__
 
 
-def _cell_areas_km2(ds: Any, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-    """Ground area (km²) of the cells at integer pixel indices ``rows``, ``cols`` (broadcastable)."""
-    crs = _crs_of(ds.crs)
-    if crs is None:
-        raise ValueError("the raster has no CRS: pixel areas are unknown")
-    t = ds.transform
-    rows = np.asarray(rows, dtype="float64")
-    cols = np.asarray(cols, dtype="float64")
-    if crs.is_geographic:
-        a, e2 = _ellipsoid(crs)
-        b2 = a * a * (1.0 - e2)
-        to_rad = crs.axis_info[0].unit_conversion_factor or math.pi / 180.0
-        if t.b == 0 and t.d == 0:
-            phi1 = (t.f + rows * t.e) * to_rad
-            phi2 = (t.f + (rows + 1.0) * t.e) * to_rad
-            dlon = abs(t.a) * to_rad
-            area = 0.5 * b2 * dlon * np.abs(_q(phi2, e2) - _q(phi1, e2))
-            return np.broadcast_to(area, np.broadcast_shapes(rows.shape, cols.shape)) / 1e6
-        # rotated / sheared grid: local scale at the cell centre
-        _, y = _apply(t, cols + 0.5, rows + 0.5)
-        phi = np.asarray(y, dtype="float64") * to_rad
-        det = abs(t.a * t.e - t.b * t.d) * to_rad * to_rad
-        area = _mn(phi, a, e2) * np.cos(phi) * det
-        return np.broadcast_to(area, np.broadcast_shapes(rows.shape, cols.shape)) / 1e6
-    to_m = crs.axis_info[0].unit_conversion_factor or 1.0
-    map_area = abs(t.a * t.e - t.b * t.d) * to_m * to_m
-    x, y = _apply(t, cols + 0.5, rows + 0.5)
-    x, y = np.broadcast_arrays(np.asarray(x, dtype="float64"), np.asarray(y, dtype="float64"))
-    geo = crs.geodetic_crs
-    lon, lat = pyproj.Transformer.from_crs(crs, geo, always_xy=True).transform(x, y)
-    proj = pyproj.Proj(crs)
-    factors = proj.get_factors(np.asarray(lon), np.asarray(lat))
-    scale = np.asarray(factors.areal_scale, dtype="float64").reshape(x.shape)
-    area = map_area / scale
-    radius = _spherical_radius(proj.definition_string())
-    if radius is not None:
-        # Spherical formulas applied to ellipsoidal coordinates (EPSG:3857 Pseudo-Mercator):
-        # get_factors is relative to the sphere; rescale to the datum ellipsoid's area element.
-        a, e2 = _ellipsoid(crs)
-        phi = np.radians(np.asarray(lat, dtype="float64")).reshape(x.shape)
-        area = area * _mn(phi, a, e2) / (radius * radius)
-    return area / 1e6
-
-
-def _spherical_radius(definition: str) -> float | None:
-    """Sphere radius when a PROJ definition projects on a sphere (``R=`` or ``a=b``), else ``None``."""
-    kv = dict(tok.split("=", 1) for tok in definition.split() if "=" in tok)
-    try:
-        if "R" in kv:
-            return float(kv["R"])
-        if "a" in kv and "b" in kv and float(kv["a"]) == float(kv["b"]):
-            return float(kv["a"])
-    except ValueError:
-        return None
-    return None
-
-
-def _ellipsoid(crs: pyproj.CRS) -> tuple[float, float]:
-    """Semi-major axis (m) and first eccentricity squared of the CRS's ellipsoid."""
-    ell = crs.ellipsoid
-    inv_f = ell.inverse_flattening
-    f = 0.0 if not inv_f or math.isinf(inv_f) else 1.0 / inv_f
-    return ell.semi_major_metre, f * (2.0 - f)
-
-
-def _mn(phi: np.ndarray, a: float, e2: float) -> np.ndarray:
-    """Product of the meridional and prime-vertical radii of curvature, M·N, at latitude ``phi`` (rad)."""
-    w2 = 1.0 - e2 * np.sin(phi) ** 2
-    return a * a * (1.0 - e2) / (w2 * w2)
-
-
-def _apply(t: Any, cols: Any, rows: Any) -> tuple[Any, Any]:
-    """Affine ``t`` applied to pixel coordinates (col, row) → (x, y); works on arrays."""
-    return t.a * cols + t.b * rows + t.c, t.d * cols + t.e * rows + t.f
-
-
-def _q(phi: np.ndarray, e2: float) -> np.ndarray:
-    """Authalic-latitude helper q(φ) (Snyder 1987, eq. 3-12) without the (1 − e²) factor."""
-    s = np.sin(phi)
-    if e2 == 0.0:
-        return 2.0 * s
-    e = math.sqrt(e2)
-    return s / (1.0 - e2 * s * s) + np.arctanh(e * s) / e
-
-
 def _footprint(r: _Raster, dst: pyproj.CRS) -> Any:
     """The raster's outline (densified edges) in ``dst``, as a valid shapely polygon (or None)."""
     ds = r.ds
@@ -621,7 +495,7 @@ def _footprint(r: _Raster, dst: pyproj.CRS) -> Any:
     w, h = float(ds.width), float(ds.height)
     cols = np.concatenate([s * w, np.full(n, w), (1 - s) * w, np.zeros(n)])
     rows = np.concatenate([np.zeros(n), s * h, np.full(n, h), (1 - s) * h])
-    xs, ys = _apply(ds.transform, cols, rows)
+    xs, ys = apply_affine(ds.transform, cols, rows)
     tr = pyproj.Transformer.from_crs(r.crs, dst, always_xy=True)
     with np.errstate(all="ignore"):
         xx, yy = tr.transform(np.asarray(xs), np.asarray(ys), errcheck=False)
@@ -654,7 +528,7 @@ def _region_window(r: _Raster, counties: _Counties | None) -> Window:
     cs, rs = [], []
     for x in (left, right):
         for yv in (bottom, top):
-            c, rr = _apply(inv, x, yv)
+            c, rr = apply_affine(inv, x, yv)
             cs.append(c)
             rs.append(rr)
     c0, c1 = max(0, math.floor(min(cs))), min(ds.width, math.ceil(max(cs)))
@@ -768,7 +642,7 @@ def _scan_erosion(ctx: _Ctx, y: _Year, r: _Raster, win: Window, unit: str | None
                 vals = v[rr, cc]
                 area = None
                 if unit == units.T_PIXEL:
-                    area = _cell_areas_km2(ds, rr + tile.row_off, cc + tile.col_off)
+                    area = cell_areas_km2(ds, rr + tile.row_off, cc + tile.col_off)
                 samples.append(units.to_t_km2(vals, unit, area))
 
     nodata_fix = f"declare it as nodata: `gdal_edit.py -a_nodata {{v}} {rel}` (or re-export with a nodata value)."
@@ -1144,7 +1018,7 @@ def _boundary_codes(ctx: _Ctx) -> tuple[str, list[tuple[str, str]]] | None:
             label, f"cannot read the attribute table: {_gdal_msg(exc)}.", f"check it with `ogrinfo {rel}`.", FileProblem
         )
         return None
-    items = [(norm_code(c), "" if n is None else str(n)) for c, n in zip(df[code_f].tolist(), df[name_f].tolist())]
+    items = [(normalise_code(c), "" if n is None else str(n)) for c, n in zip(df[code_f].tolist(), df[name_f].tolist())]
     _check_codes(ctx, label, code_f, items)
     return label, items
 
@@ -1184,7 +1058,7 @@ def _boundaries_data(ctx: _Ctx) -> _Counties | None:
     to_ea = None if crs is None else pyproj.Transformer.from_crs(crs, ea, always_xy=True)
     items: list[_County] = []
     for code, name, geom in zip(gdf[code_f].tolist(), gdf[name_f].tolist(), gdf.geometry.values):
-        code_s, name_s = norm_code(code), "" if name is None else str(name)
+        code_s, name_s = normalise_code(code), "" if name is None else str(name)
         who = f"county {name_s} ({code_s or 'no code'})"
         if geom is None or geom.is_empty:
             ctx.add(label, f"{who} has no geometry.", "draw or re-export the county's polygon.")
@@ -1265,9 +1139,8 @@ def _check_overlaps(ctx: _Ctx, label: str, items: list[_County], use_ea: bool) -
 
 
 def _header(ctx: _Ctx, selected: list[str] | None) -> None:
-    cfg = ctx.cfg
     region = ctx.section("region")
-    region_code = norm_code(region.get("code"))
+    region_code = normalise_code(region.get("code"))
     if not region_code:
         ctx.add(
             "config: region.code",
@@ -1343,7 +1216,7 @@ def _check_targets(
     boundary: tuple[str, list[tuple[str, str]]] | None,
     region_code: str,
 ) -> None:
-    tcodes = [(norm_code(r.get("county_code")), r.get("county_name", "")) for r in rows]
+    tcodes = [(normalise_code(r.get("county_code")), r.get("county_name", "")) for r in rows]
     dup = sorted(c for c, n in Counter(c for c, _ in tcodes if c).items() if n > 1)
     if dup:
         ctx.add(label, f"duplicate county codes: {_fmt_list(dup)}.", "keep one row per county.")
@@ -1397,7 +1270,7 @@ def _check_targets(
     differ = [
         f"{c}: {tnames[c]!r} vs {bnames[c]!r}"
         for c in tnames
-        if c in bnames and norm_name(tnames[c]) != norm_name(bnames[c]) and tnames[c] and bnames[c]
+        if c in bnames and normalise_name(tnames[c]) != normalise_name(bnames[c]) and tnames[c] and bnames[c]
     ]
     if differ:
         ctx.add(

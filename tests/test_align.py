@@ -12,7 +12,8 @@ from rasterio.warp import calculate_default_transform, reproject
 from rasterio.windows import Window
 
 from swc_raster import pipeline
-from swc_raster.align import align_erosion, pixel_area_km2
+from swc_raster.align import align_erosion
+from swc_raster.cellarea import pixel_area_km2
 from swc_raster.config import validate_config
 from swc_raster.grid import AnalysisGrid
 from tests._rasters import ALBERS, ROOT, counties, erosion_raster, landcover_raster, write

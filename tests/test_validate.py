@@ -36,7 +36,8 @@ from _factories import (
 )
 from swc_raster import errors
 from swc_raster.errors import FileProblem, InputFilesFailed, InputWarning, ValidationFailed
-from swc_raster.validate import check_data, check_header, pixel_area_km2, validate
+from swc_raster.cellarea import pixel_area_km2
+from swc_raster.validate import check_data, check_header, validate
 
 REPO = Path(__file__).resolve().parents[1]
 
