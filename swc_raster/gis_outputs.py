@@ -18,7 +18,8 @@ from xml.sax.saxutils import escape
 
 from swc_raster import grading
 from swc_raster.errors import InputError, InputFileError
-from swc_raster.tables import atomic_outputs, read_county_rates, read_target_comparison, target_years
+from swc_raster.atomic import atomic_outputs
+from swc_raster.tables import read_county_rates, read_target_comparison, target_years
 
 COUNTIES_LAYER = "counties"
 REGION_LAYER = "region"

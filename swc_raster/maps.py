@@ -38,9 +38,9 @@ import pandas as pd
 
 from swc_raster import fonts, grading
 from swc_raster.errors import CrsError, InputError, InputFileError
+from swc_raster.atomic import atomic_outputs
 from swc_raster.tables import (
     DEMO_BANNER,
-    atomic_outputs,
     format_value,
     read_county_rates,
     read_target_comparison,

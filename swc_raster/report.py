@@ -27,10 +27,10 @@ import pandas as pd
 
 from swc_raster.errors import InputError, InputFileError
 from swc_raster.grading import GRADE_NAMES_ZH as _GRADE_ZH
+from swc_raster.atomic import atomic_outputs
 from swc_raster.tables import (
     DEMO_BANNER,
     Table,
-    atomic_outputs,
     file_sha256,
     format_value,
     grades_table,

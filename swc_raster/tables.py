@@ -22,21 +22,20 @@ Values are stored at full precision; only their display is rounded.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as _dt
 import hashlib
 import math
 import os
 import re
 import unicodedata
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
 from swc_raster import grading
-from swc_raster.atomic import atomic_path
+from swc_raster.atomic import atomic_outputs
 from swc_raster.errors import InputError, InputFileError
 
 DEMO_BANNER = "演示数据 DEMO DATA — synthetic, not real measurements"
@@ -89,29 +88,6 @@ def file_sha256(path: str | os.PathLike) -> str:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
-
-
-@contextlib.contextmanager
-def atomic_outputs(*paths: str | os.PathLike) -> Iterator[list[Path]]:
-    """Yield temporary paths beside ``paths``; rename them into place only if the block succeeds.
-
-    Several outputs at once (a map's PNG and PDF) on top of :func:`swc_raster.atomic.atomic_path`:
-    each temporary file is in its target's folder (so the rename is atomic) and keeps the
-    target's suffix (writers pick the format from it).  On any exception every temporary
-    file (and a GDAL ``.aux.xml`` sidecar) is removed and the targets are left as they were.
-    """
-    with contextlib.ExitStack() as stack:
-        temps = [stack.enter_context(atomic_path(p)) for p in paths]
-        for tmp in temps:  # a stale temporary from a killed run must not be appended to
-            tmp.unlink(missing_ok=True)
-        try:
-            yield temps
-            unwritten = [str(p) for p, tmp in zip(paths, temps) if not tmp.exists()]
-            if unwritten:
-                raise RuntimeError(f"internal error: {', '.join(unwritten)} not written")
-        finally:
-            for tmp in temps:
-                tmp.with_name(tmp.name + ".aux.xml").unlink(missing_ok=True)
 
 
 # --------------------------------------------------------------------------- reading
