@@ -37,7 +37,7 @@ from rasterio.windows import transform as window_transform
 from swc_raster.align import EROSION_NODATA, footprint, open_raster
 from swc_raster.atomic import atomic_path
 from swc_raster.boundaries import zones_in_window
-from swc_raster.grading import ALL_CODES, GAP_GRADE, NODATA_GRADE, OUTSIDE, grade_modulus
+from swc_raster.grading import ALL_CODES, GAP_GRADE, OUTSIDE, grade_modulus
 from swc_raster.grid import AnalysisGrid
 
 N_GRADES = len(ALL_CODES)  # 0..7
