@@ -19,9 +19,13 @@ Rasters are read as a decimated overview (at most ``max_size`` pixels on the lon
 ``Resampling.mode``), so memory stays at a few MB whatever the raster size; GDAL reads
 internal overviews when the file has them (the COG of :mod:`swc_raster.gis_outputs`).
 
-Maps stay readable with many counties (a province has ~117): label size shrinks with
-the number of counties and a county whose polygon cannot hold its label is left
-unlabelled (the map then says so; the values are in the tables).
+Every county carries its name and value: inside its polygon, at a smaller font when the
+polygon is small, or outside it with a leader line (:func:`_place_labels`).  Maps stay
+readable with many counties (a province has ~117): label size shrinks with the number of
+counties, and only above :data:`MAX_COUNTIES_ALL_LABELLED` counties may a county with no
+room for its label be left out — the map's note then names every such county.  The legend
+column (north arrow, legend, scale bar) is laid out so that its parts never overlap
+(:meth:`_Layout.column`).
 """
 
 from __future__ import annotations
@@ -109,6 +113,9 @@ class MapOutput:
     font_files: set[Path] = field(default_factory=set)
     labelled: list[str] = field(default_factory=list)
     unlabelled: list[str] = field(default_factory=list)
+    #: Drawn extents in figure inches (x0, y0, x1, y1) of the maps, legend, north arrow,
+    #: scale bar, title, note and labels (see ``_Layout.boxes``), for layout checks.
+    boxes: dict[str, list[tuple[float, float, float, float]]] = field(default_factory=dict)
 
 
 # ============================================================================ helpers
@@ -273,7 +280,28 @@ def _outline_width(n: int) -> float:
 
 
 class _Layout:
-    """Figure with ``n_panels`` equal map axes, a legend column, title and note bands (inches)."""
+    """Figure with ``n_panels`` equal map axes, a legend column, title and note bands.
+
+    Geometry is kept in inches and turned into figure fractions by :meth:`_apply`, which
+    runs again whenever a band has to grow (a legend taller than the column, a note of more
+    than three lines): every artist the layout placed is moved with it, so the order of the
+    calls does not matter and nothing is cut off or drawn over.
+
+    The legend column (:meth:`column`) holds, top to bottom, the north arrow, the legend and
+    the scale bar, each in its own slot: when the legend is taller than the space between
+    the arrow and the scale bar its font shrinks to 7 pt, and if that is not enough the map
+    band grows (the maps stay at their scale, centred in taller frames).
+    """
+
+    MARGIN = 0.2
+    PANEL_GAP = 0.25
+    COLUMN_GAP = 0.15
+    ARROW_IN = 0.75  #: north-arrow slot at the top of the legend column
+    SCALE_IN = 0.45  #: scale-bar slot (bar + its labels) at the foot of the legend column
+    LEGEND_GAP_IN = 0.15  #: clear space between the legend and the scale bar
+    NOTE_TOP_IN = 0.18  #: from the map frame down to the first note line
+    NOTE_LINE_IN = 7 * 1.4 / 72  #: 7 pt text, line spacing 1.4
+    MIN_NOTE_IN = 0.6
 
     def __init__(
         self, bounds, *, n_panels: int = 1, demo: bool = False, legend_in: float = 1.9, panel_titles: bool = False
@@ -292,17 +320,19 @@ class _Layout:
         max_h = 7.2 if n_panels == 1 else 6.0
         if map_h > max_h:
             map_h, map_w = max_h, max_h / aspect
+        self.n_panels = n_panels
+        self.map_w_in, self.map_h_in = map_w, map_h
+        self.band_in = map_h  # height of the map frames and the legend column (may grow)
         self.banner_in = 0.42 if demo else 0.0
-        title_in, panel_in, note_in, gap_in, margin = 0.75, (0.35 if panel_titles else 0.0), 0.6, 0.25, 0.2
-        width = margin + n_panels * map_w + (n_panels - 1) * gap_in + 0.15 + legend_in + margin
-        height = note_in + map_h + panel_in + title_in + self.banner_in
-        self.fig = Figure(figsize=(width, height))
+        self.title_in = 0.75
+        self.panel_in = 0.35 if panel_titles else 0.0
+        self.note_in = self.MIN_NOTE_IN
+        self.legend_w_in = legend_in
+        self.fig = Figure(figsize=(8, 6))
         FigureCanvasAgg(self.fig)
-        self.width, self.height = width, height
         self.axes = []
-        for i in range(n_panels):
-            left = margin + i * (map_w + gap_in)
-            ax = self.fig.add_axes((left / width, note_in / height, map_w / width, map_h / height))
+        for _ in range(n_panels):
+            ax = self.fig.add_axes((0, 0, 1, 1))
             ax.set_xlim(*self.xlim)
             ax.set_ylim(*self.ylim)
             ax.set_aspect("equal", adjustable="datalim")
@@ -311,28 +341,75 @@ class _Layout:
             for spine in ax.spines.values():
                 spine.set_linewidth(0.8)
             self.axes.append(ax)
-        self.map_top = (note_in + map_h) / height
-        self.map_w_in = map_w
-        self.legend_w_in = legend_in
-        self.map_bottom = note_in / height
-        self.legend_x = (margin + n_panels * map_w + (n_panels - 1) * gap_in + 0.15) / width
-        self.title_y = (note_in + map_h + panel_in + title_in * 0.62) / height
-        self.subtitle_y = (note_in + map_h + panel_in + title_in * 0.2) / height
+        self._title = self._subtitle = self._banner = self._note = None
+        self._legend = self._arrow_ax = self._scale_ax = None
+        self._scale_w_in, self._arrow_size = 0.0, 0.55
+        self.label_texts: list = []  # county labels and leader lines, drawn by _place_labels
+        self.leader_lines: list = []
+        self._apply()
+
+    # -------------------------------------------------------------- geometry
+
+    def _apply(self) -> None:
+        """(Re)compute the figure size and put every placed artist where it belongs."""
+        n = self.n_panels
+        maps_w = n * self.map_w_in + (n - 1) * self.PANEL_GAP
+        width = self.MARGIN + maps_w + self.COLUMN_GAP + self.legend_w_in + self.MARGIN
+        height = self.note_in + self.band_in + self.panel_in + self.title_in + self.banner_in
+        self.width, self.height = width, height
+        self.fig.set_size_inches(width, height)
+        # A band taller than the map (see column) shows more ground above and below: same scale.
+        half_y = max(self.ylim[1] - self.ylim[0], (self.xlim[1] - self.xlim[0]) * self.band_in / self.map_w_in) / 2
+        mid_y = (self.ylim[0] + self.ylim[1]) / 2
+        for i, ax in enumerate(self.axes):
+            left = self.MARGIN + i * (self.map_w_in + self.PANEL_GAP)
+            ax.set_position((left / width, self.note_in / height, self.map_w_in / width, self.band_in / height))
+            ax.set_ylim(mid_y - half_y, mid_y + half_y)
+        self.map_bottom = self.note_in / height
+        self.map_top = (self.note_in + self.band_in) / height
+        self.legend_x = (self.MARGIN + maps_w + self.COLUMN_GAP) / width
+        top_of_maps = self.note_in + self.band_in + self.panel_in
+        self.title_y = (top_of_maps + self.title_in * 0.62) / height
+        self.subtitle_y = (top_of_maps + self.title_in * 0.2) / height
+        if self._title is not None:
+            self._title.set_position((0.5, self.title_y))
+        if self._subtitle is not None:
+            self._subtitle.set_position((0.5, self.subtitle_y))
+        if self._banner is not None:
+            self._banner.set_position((0.5, 1 - (self.banner_in / 2) / height))
+        if self._note is not None:
+            self._note.set_position((self.MARGIN / width, (self.note_in - self.NOTE_TOP_IN) / height))
+        if self._legend is not None:
+            self._legend.set_bbox_to_anchor(
+                (self.legend_x, self.map_top - self.ARROW_IN / height), transform=self.fig.transFigure
+            )
+        if self._arrow_ax is not None:
+            size = self._arrow_size
+            self._arrow_ax.set_position((self.legend_x, self.map_top - size / height, size / width, size / height))
+        if self._scale_ax is not None:
+            self._scale_ax.set_position(
+                (self.legend_x, self.map_bottom, self._scale_w_in / width, self.SCALE_IN / height)
+            )
 
     def points_per_metre(self) -> float:
         return self.map_w_in * 72.0 / (self.xlim[1] - self.xlim[0])
 
+    # -------------------------------------------------------------- bands
+
     def title(self, title: str, subtitle: str | None = None) -> None:
-        self.fig.text(0.5, self.title_y, title, ha="center", va="center", fontsize=14, path_effects=_bold())
+        self._title = self.fig.text(
+            0.5, self.title_y, title, ha="center", va="center", fontsize=14, path_effects=_bold()
+        )
         if subtitle:
-            self.fig.text(0.5, self.subtitle_y, subtitle, ha="center", va="center", fontsize=9.5, color="#333333")
+            self._subtitle = self.fig.text(
+                0.5, self.subtitle_y, subtitle, ha="center", va="center", fontsize=9.5, color="#333333"
+            )
 
     def banner(self) -> None:
         if self.banner_in:
-            y = 1 - (self.banner_in / 2) / self.height
-            self.fig.text(
+            self._banner = self.fig.text(
                 0.5,
-                y,
+                1 - (self.banner_in / 2) / self.height,
                 DEMO_BANNER,
                 ha="center",
                 va="center",
@@ -342,52 +419,59 @@ class _Layout:
             )
 
     def note(self, text: str, extra: str | None = None) -> None:
+        """Source note (and ``extra``, e.g. the unlabelled counties) under the maps, wrapped
+        to the figure width; the band grows so that every line is shown."""
         # 7 pt text: a CJK character is ~7 pt wide, a Latin one ~3.8 pt (text_width counts 2 and 1).
-        units = int((self.width - 0.4) * 72 / 3.7)
+        units = int((self.width - 2 * self.MARGIN) * 72 / 3.7)
         lines = wrap_text(text, units)
         if extra:
             lines += wrap_text(extra, units)
-        self.fig.text(
-            0.2 / self.width,
-            0.42 / self.height,
-            "\n".join(lines[:4]),
-            ha="left",
-            va="top",
-            fontsize=7,
-            color="#444444",
-            linespacing=1.4,
+        self.note_in = max(self.MIN_NOTE_IN, self.NOTE_TOP_IN + len(lines) * self.NOTE_LINE_IN + 0.12)
+        self._note = self.fig.text(
+            0, 0, "\n".join(lines), ha="left", va="top", fontsize=7, color="#444444", linespacing=1.4
         )
+        self._apply()
 
-    def legend(self, ax, handles, title: str, *, fontsize: float = 8.0):
-        """Legend in the column right of the maps, below the north arrow."""
-        top = self.map_top - self.ARROW_IN / self.height
-        leg = ax.legend(
-            handles=handles,
-            title=title,
-            loc="upper left",
-            frameon=False,
-            fontsize=fontsize,
-            title_fontsize=fontsize + 1,
-            handlelength=1.8,
-            handleheight=1.1,
-            borderaxespad=0,
-            alignment="left",
-            bbox_to_anchor=(self.legend_x, top),
-            bbox_transform=self.fig.transFigure,
-        )
-        return leg
+    # -------------------------------------------------------------- legend column
 
-    ARROW_IN = 0.75
+    def column(self, crs, handles, title: str, *, fontsize: float = 8.0):
+        """North arrow, legend and scale bar in the column right of the maps, never overlapping."""
+        renderer = self.fig.canvas.get_renderer()
+        ax = self.axes[-1]
+        sizes = [fontsize] + ([7.0] if fontsize > 7.0 else [])
+        for fs in sizes:
+            self._legend = ax.legend(
+                handles=handles,
+                title=title,
+                loc="upper left",
+                frameon=False,
+                fontsize=fs,
+                title_fontsize=fs + 1,
+                handlelength=1.8,
+                handleheight=1.1,
+                borderaxespad=0,
+                alignment="left",
+                bbox_to_anchor=(self.legend_x, self.map_top - self.ARROW_IN / self.height),
+                bbox_transform=self.fig.transFigure,
+            )
+            bbox = self._legend.get_window_extent(renderer)
+            leg_w, leg_h = bbox.width / self.fig.dpi, bbox.height / self.fig.dpi
+            if leg_h <= self.band_in - self.ARROW_IN - self.LEGEND_GAP_IN - self.SCALE_IN:
+                break
+        self.band_in = max(self.band_in, self.ARROW_IN + leg_h + self.LEGEND_GAP_IN + self.SCALE_IN)
+        self.legend_w_in = max(self.legend_w_in, leg_w + 0.05)
+        self._apply()
+        self._north_arrow(crs)
+        self._scale_bar()
+        return self._legend
 
-    def north_arrow(self, crs) -> None:
+    def _north_arrow(self, crs) -> None:
         """North arrow at the top of the legend column, rotated to true north at the map centre."""
         from matplotlib.patches import Polygon
 
         a = _north_angle(crs, float(np.mean(self.xlim)), float(np.mean(self.ylim)))
-        size = 0.55  # inches
-        ax = self.fig.add_axes(
-            (self.legend_x, self.map_top - size / self.height, size / self.width, size / self.height)
-        )
+        ax = self._arrow_ax = self.fig.add_axes((0, 0, 1, 1))
+        self._apply()
         ax.set_xlim(-1, 1)
         ax.set_ylim(-1, 1)
         ax.set_aspect("equal")
@@ -411,7 +495,7 @@ class _Layout:
             path_effects=_bold(),
         )
 
-    def scale_bar(self) -> None:
+    def _scale_bar(self) -> None:
         """Alternating black/white bar in km at the foot of the legend column (same scale as the maps)."""
         from matplotlib.patches import Rectangle
 
@@ -420,8 +504,9 @@ class _Layout:
         length = _nice_length(max_len)
         km = length / 1000
         nseg = 2 if f"{km:g}".lstrip("0.").startswith("5") else 4  # 5, 50, 500 km: halves; 1, 2, 10, 20…: quarters
-        width_in = length * in_per_m
-        ax = self.fig.add_axes((self.legend_x, self.map_bottom, width_in / self.width, 0.45 / self.height))
+        self._scale_w_in = length * in_per_m
+        ax = self._scale_ax = self.fig.add_axes((0, 0, 1, 1))
+        self._apply()
         ax.set_xlim(0, length)
         ax.set_ylim(0, 1)
         ax.set_axis_off()
@@ -441,6 +526,38 @@ class _Layout:
         for pos, v in ((0, 0.0), (nseg // 2, km / 2), (nseg, km)):
             ax.text(pos * seg, 0.4, f"{v:g}", ha="center", va="bottom", fontsize=7, clip_on=False)
         ax.text(length + 0.06 * length, 0.16, "km", ha="left", va="center", fontsize=7, clip_on=False)
+
+    # -------------------------------------------------------------- checks
+
+    def boxes(self) -> dict[str, list[tuple[float, float, float, float]]]:
+        """Drawn extents in figure inches ``(x0, y0, x1, y1)`` of the layout's parts, for checks."""
+        renderer = self.fig.canvas.get_renderer()
+        dpi = self.fig.dpi
+
+        def inch(bb):
+            return (bb.x0 / dpi, bb.y0 / dpi, bb.x1 / dpi, bb.y1 / dpi)
+
+        out: dict[str, list] = {"maps": [inch(ax.get_window_extent(renderer)) for ax in self.axes]}
+        for key, artist in (
+            ("legend", self._legend),
+            ("title", self._title),
+            ("subtitle", self._subtitle),
+            ("banner", self._banner),
+            ("note", self._note),
+        ):
+            if artist is not None:
+                out[key] = [inch(artist.get_window_extent(renderer))]
+        for key, ax in (("north_arrow", self._arrow_ax), ("scale_bar", self._scale_ax)):
+            if ax is not None:
+                out[key] = [inch(ax.get_tightbbox(renderer))]
+        out["labels"] = [
+            inch(t.get_window_extent(renderer)) for t in self.label_texts
+        ]
+        out["leaders"] = [
+            inch(ln.get_window_extent(renderer)) for ln in self.leader_lines
+        ]
+        out["figure"] = [(0.0, 0.0, self.width, self.height)]
+        return out
 
 
 def wrap_text(text: str, width: int) -> list[str]:
@@ -491,6 +608,18 @@ def _label_fontsize(n: int) -> float:
     return 9.0 if n <= 15 else 7.0 if n <= 40 else 5.0
 
 
+#: Up to this many counties every county gets its name and value on the map (shrunk, or
+#: outside its polygon with a leader line); only larger regions may leave labels out.
+MAX_COUNTIES_ALL_LABELLED = 60
+LEADER_COLOUR = "#333333"
+
+
+def _label_size(text: str, fontsize: float) -> tuple[float, float]:
+    """Estimated (width, height) in points of a label (CJK ≈ 1.1 em, Latin ≈ 0.55 em, with the halo)."""
+    rows = text.split("\n")
+    return max(text_width(r) for r in rows) * fontsize * 0.55, len(rows) * fontsize * 1.2
+
+
 def _place_labels(
     ax,
     layout: _Layout,
@@ -500,73 +629,204 @@ def _place_labels(
     *,
     fontsize: float,
     min_lines: Sequence[str | Sequence[str]] | None = None,
+    allow_drop: bool | None = None,
 ) -> tuple[list[str], list[str]]:
-    """Label each polygon at its pole of inaccessibility if the label fits and is clear of others.
+    """Give every polygon its full label ``lines[i]`` (name and value), never over another label.
 
-    Polygons are labelled largest first.  ``lines[i]`` is the full label; when it does not
-    fit inside the polygon or would overlap a label already placed, the shorter labels of
-    ``min_lines[i]`` (one string or a sequence, longest first) are tried in turn; a polygon
-    that can hold none of them stays unlabelled.
-    Returns (labelled names, unlabelled names), each in input order.
+    Polygons are labelled largest first, in three passes:
+
+    1. inside the polygon, at its pole of inaccessibility, at ``fontsize`` or — if it does
+       not fit — at a smaller font (≥ 6 pt; maps with many counties already use 5 pt);
+    2. outside the polygon, at the nearest free spot inside the map frame that covers no
+       other label and no other small polygon, joined to the polygon by a leader line;
+    3. if there is no free spot: with ``allow_drop`` false (default for up to
+       :data:`MAX_COUNTIES_ALL_LABELLED` counties) the leader label goes where it overlaps
+       least; otherwise the county is left out — only the shorter labels of
+       ``min_lines[i]`` (e.g. the value, or a ✓/× mark) are tried inside the polygon — and
+       reported as unlabelled so that the map's note can name it.
+
+    Returns (labelled names, unlabelled names), each in input order; a county counts as
+    labelled only when its full label is on the map.
     """
     import matplotlib.patheffects as pe
+    from shapely import STRtree
+    from shapely.geometry import box as shp_box
     from shapely.ops import polylabel
 
     ppm = layout.points_per_metre()
-    halo = [pe.withStroke(linewidth=2.2, foreground="white")]
-    shorter = [[m] if isinstance(m, str) or m is None else list(m) for m in (min_lines or [None] * len(lines))]
     geoms = list(geoms)
+    n = len(geoms)
+    if allow_drop is None:
+        allow_drop = n > MAX_COUNTIES_ALL_LABELLED
+    halo = [pe.withStroke(linewidth=2.2, foreground="white")]
+    shorter = [[m] if isinstance(m, str) or m is None else list(m) for m in (min_lines or [None] * n)]
+    sizes = [fontsize] + ([max(6.0, fontsize - 2.0)] if fontsize > 6.0 else [])
+    frame = (layout.xlim[0] * ppm, layout.ylim[0] * ppm, layout.xlim[1] * ppm, layout.ylim[1] * ppm)
+
     anchors = []
     for geom in geoms:
         main = max(getattr(geom, "geoms", [geom]), key=lambda g: g.area)
         point = polylabel(main, tolerance=max(math.sqrt(main.area) / 200, 1.0))
         radius = min([main.exterior.distance(point)] + [h.distance(point) for h in main.interiors])
-        anchors.append((point.x * ppm, point.y * ppm, radius * ppm, main.area))
-    placed: list[tuple[float, float, float, float]] = []
+        anchors.append((point.x * ppm, point.y * ppm, radius * ppm, geom.area))
+    placed = np.empty((0, 4))
+
+    def overlap(b) -> float:
+        if not len(placed):
+            return 0.0
+        w = np.clip(np.minimum(b[2], placed[:, 2]) - np.maximum(b[0], placed[:, 0]), 0, None)
+        h = np.clip(np.minimum(b[3], placed[:, 3]) - np.maximum(b[1], placed[:, 1]), 0, None)
+        return float((w * h).sum())
+
+    segments = np.empty((0, 4))  # leader lines drawn so far, (x0, y0, x1, y1) in points
+
+    def leader_end(i, cx, cy, w, h) -> tuple[float, float]:
+        x, y = anchors[i][:2]
+        return min(max(x, cx - w / 2), cx + w / 2), min(max(y, cy - h / 2), cy + h / 2)
+
+    def crossings(seg) -> int:
+        """How many placed labels and leader lines the leader ``seg`` crosses."""
+        x0, y0, x1, y1 = seg
+        count = 0
+        if len(placed):
+            # Liang–Barsky clipping of the segment against every placed box at once.
+            dx, dy = x1 - x0, y1 - y0
+            t0, t1 = np.zeros(len(placed)), np.ones(len(placed))
+            ok = np.ones(len(placed), dtype=bool)
+            for p, q in (
+                (-dx, x0 - placed[:, 0]),
+                (dx, placed[:, 2] - x0),
+                (-dy, y0 - placed[:, 1]),
+                (dy, placed[:, 3] - y0),
+            ):
+                if p == 0:
+                    ok &= q >= 0
+                    continue
+                r = q / p
+                if p < 0:
+                    t0 = np.maximum(t0, r)
+                else:
+                    t1 = np.minimum(t1, r)
+            count += int((ok & (t0 < t1)).sum())
+        if len(segments):
+            a, b = np.array([x0, y0]), np.array([x1, y1])
+            c, d = segments[:, :2], segments[:, 2:]
+
+            def orient(p, q, r):
+                return np.sign(
+                    (q[..., 0] - p[..., 0]) * (r[..., 1] - p[..., 1]) - (q[..., 1] - p[..., 1]) * (r[..., 0] - p[..., 0])
+                )
+
+            cross = (orient(a, b, c) * orient(a, b, d) < 0) & (orient(c, d, a) * orient(c, d, b) < 0)
+            count += int(cross.sum())
+        return count
+
+    def in_frame(b) -> bool:
+        return b[0] >= frame[0] + 2 and b[1] >= frame[1] + 2 and b[2] <= frame[2] - 2 and b[3] <= frame[3] - 2
+
+    def draw(i, text, fs, cx, cy, leader=False):
+        nonlocal placed, segments
+        w, h = _label_size(text, fs)
+        placed = np.vstack([placed, (cx - w / 2 - 1, cy - h / 2 - 1, cx + w / 2 + 1, cy + h / 2 + 1)])
+        t = ax.text(
+            cx / ppm, cy / ppm, text, ha="center", va="center", fontsize=fs, zorder=6, linespacing=1.15, path_effects=halo
+        )
+        layout.label_texts.append(t)
+        if leader:
+            x, y = anchors[i][:2]
+            ex, ey = leader_end(i, cx, cy, w, h)
+            segments = np.vstack([segments, (x, y, ex, ey)])
+            line = ax.plot([x / ppm, ex / ppm], [y / ppm, ey / ppm], color=LEADER_COLOUR, linewidth=0.5, zorder=5.5)[0]
+            layout.leader_lines.append(line)
+            ax.plot([x / ppm], [y / ppm], "o", color=LEADER_COLOUR, markersize=1.6, zorder=5.6)
+
+    order = sorted(range(n), key=lambda k: -anchors[k][3])
     done: dict[int, bool] = {}
-    for i in sorted(range(len(geoms)), key=lambda k: -anchors[k][3]):
+    pending: list[int] = []
+    too_small: list[int] = []  # polygons that cannot hold their label: leader labels keep off them
+    # 1. inside the polygon (the label may spill over the edge a little: the halo keeps it readable).
+    for i in order:
         x, y, radius_pt, _ = anchors[i]
-        text = None
-        for candidate in (lines[i], *shorter[i]):
+        for fs in sizes:
+            w, h = _label_size(lines[i], fs)
+            b = (x - w / 2 - 1, y - h / 2 - 1, x + w / 2 + 1, y + h / 2 + 1)
+            if 2 * radius_pt >= 0.55 * w and 2 * radius_pt >= 0.7 * h and overlap(b) == 0:
+                draw(i, lines[i], fs, x, y)
+                done[i] = True
+                break
+        else:
+            pending.append(i)
+            w, h = _label_size(lines[i], sizes[-1])
+            if not (2 * radius_pt >= 0.55 * w and 2 * radius_pt >= 0.7 * h):
+                too_small.append(i)
+
+    # 2. outside, with a leader line, clear of labels and of the other polygons that need one.
+    small_geoms = [geoms[i] for i in too_small]
+    small = STRtree([shp_box(*(np.asarray(g.bounds) * ppm)) for g in small_geoms]) if small_geoms else None
+    # Short leaders only where labels may be left out (many counties): long ones would criss-cross.
+    reach = (0.08 if allow_drop else 0.45) * max(frame[2] - frame[0], frame[3] - frame[1])
+    angles = [math.radians(a) for a in (30, 150, -30, -150, 0, 180, 60, 120, -60, -120, 90, -90)]
+    for i in pending:
+        x, y, radius_pt, _ = anchors[i]
+        best = None  # (badness, (font size, centre x, centre y)) of the least bad spot, for step 3
+        chosen = None
+        for fs in sizes:
+            w, h = _label_size(lines[i], fs)
+            d = max(radius_pt, 2.0) + 4.0
+            while d <= reach and chosen is None:
+                for a in angles:
+                    cx = x + math.cos(a) * (d + w / 2)
+                    cy = y + math.sin(a) * (d + h / 2)
+                    b = (cx - w / 2 - 1, cy - h / 2 - 1, cx + w / 2 + 1, cy + h / 2 + 1)
+                    if not in_frame(b):
+                        continue
+                    hits = small.query(shp_box(*b)) if small is not None else []
+                    bm = shp_box(*(np.asarray(b) / ppm))
+                    if any(small_geoms[k].intersects(bm) for k in hits):
+                        continue
+                    o = overlap(b) + 100.0 * crossings((x, y, *leader_end(i, cx, cy, w, h)))
+                    if o == 0:
+                        chosen = (fs, cx, cy)
+                        break
+                    if best is None or o < best[0]:
+                        best = (o, (fs, cx, cy))
+                d += max(0.6 * h, 3.0)
+            if chosen is not None:
+                break
+        if chosen is None and not allow_drop:
+            if best is None:  # no room at all outside: on the polygon itself, at the smaller font
+                draw(i, lines[i], sizes[-1], x, y)
+                done[i] = True
+                continue
+            chosen = best[1]
+        if chosen is not None:
+            draw(i, lines[i], *chosen, leader=True)
+            done[i] = True
+            continue
+        # 3. left out: the shortest labels that fit inside the polygon, if any.
+        done[i] = False
+        for candidate in shorter[i]:
             if not candidate:
                 continue
-            rows = candidate.split("\n")
-            w_pt = max(text_width(r) for r in rows) * fontsize * 0.55
-            h_pt = len(rows) * fontsize * 1.2
-            # The label may spill over the polygon edge a little (the halo keeps it readable) …
-            fits = 2 * radius_pt >= 0.55 * w_pt and 2 * radius_pt >= 0.7 * h_pt
-            box = (x - w_pt / 2 - 1, y - h_pt / 2 - 1, x + w_pt / 2 + 1, y + h_pt / 2 + 1)
-            # … but never over another label.
-            clear = all(box[2] <= b[0] or box[0] >= b[2] or box[3] <= b[1] or box[1] >= b[3] for b in placed)
-            if fits and clear:
-                text = candidate
-                placed.append(box)
+            w, h = _label_size(candidate, fontsize)
+            b = (x - w / 2 - 1, y - h / 2 - 1, x + w / 2 + 1, y + h / 2 + 1)
+            if 2 * radius_pt >= 0.55 * w and 2 * radius_pt >= 0.7 * h and overlap(b) == 0:
+                draw(i, candidate, fontsize, x, y)
                 break
-        done[i] = text is not None
-        if text is not None:
-            ax.text(
-                x / ppm,
-                y / ppm,
-                text,
-                ha="center",
-                va="center",
-                fontsize=fontsize,
-                zorder=6,
-                linespacing=1.15,
-                path_effects=halo,
-            )
-    labelled = [names[i] for i in range(len(geoms)) if done[i]]
-    unlabelled = [names[i] for i in range(len(geoms)) if not done[i]]
+    labelled = [names[i] for i in range(n) if done[i]]
+    unlabelled = [names[i] for i in range(n) if not done[i]]
     return labelled, unlabelled
 
 
 def _unlabelled_note(lang: str, unlabelled: list[str]) -> str | None:
+    """The note naming every county whose label is not on the map."""
     if not unlabelled:
         return None
     return _L(
         lang,
-        f"注：{len(unlabelled)} 个面积较小的县（市、区）图上未标注，数值见统计表。",
-        f"Note: {len(unlabelled)} small counties are not labelled; see the tables for their values.",
+        f"注：以下 {len(unlabelled)} 个县（市、区）面积小、图上无处标注，未标注名称，数值见统计表：{'、'.join(unlabelled)}。",
+        f"Note: {len(unlabelled)} counties too small to label on this map (values in the tables): "
+        f"{', '.join(unlabelled)}.",
     )
 
 
@@ -657,6 +917,7 @@ def _finish(layout: _Layout, out_png: Path, out_vector: Path, result: MapOutput)
     with atomic_outputs(out_png, out_vector) as (tmp_png, tmp_vec):
         layout.fig.savefig(tmp_png, dpi=DPI, format="png", facecolor="white")
         layout.fig.savefig(tmp_vec, format=out_vector.suffix.lower().lstrip("."), facecolor="white")
+    result.boxes = layout.boxes()
     return result
 
 
@@ -731,12 +992,10 @@ def rate_map(
             fontsize=fs,
             min_lines=values,
         )
-        layout.scale_bar()
-        layout.north_arrow(gdf.crs)
         handles = [_patch(colours[i], lab) for i, lab in reversed(list(enumerate(_class_labels(breaks))))]
         if (classes < 0).any():
             handles.append(_patch(NODATA_FILL, _L(lang, "无数据", "no data"), hatch="xx"))
-        layout.legend(ax, handles, _L(lang, "水土保持率 (%)", "Conservation rate (%)"))
+        layout.column(gdf.crs, handles, _L(lang, "水土保持率 (%)", "Conservation rate (%)"))
         region_text = ""
         if reg is not None:
             region_text = _L(
@@ -806,8 +1065,7 @@ def target_gap_map(
         layout = _Layout(gdf.total_bounds, n_panels=len(years), demo=demo, panel_titles=True, legend_in=2.1)
         n = len(gdf)
         fs = _label_fontsize(n) - (1 if n <= 40 else 0.5)
-        labelled_all: list[str] = []
-        unlabelled_all: set[str] = set()
+        unlabelled_all: set[str] = set()  # a county missing its label in any panel
         for ax, y in zip(layout.axes, years):
             gaps = gdf[f"gap_{y}_pp"].to_numpy(dtype=float)
             met = [m is True or m == 1 for m in gdf[f"met_{y}"]]
@@ -818,7 +1076,7 @@ def target_gap_map(
             )
             marks = ["✓" if m else "×" for m in met]
             full = [f"{nm}\n{format_value(g, 'gap')} {mk}" for nm, g, mk in zip(names, gaps, marks)]
-            labelled, unlabelled = _place_labels(
+            _, unlabelled = _place_labels(
                 ax,
                 layout,
                 gdf.geometry,
@@ -827,7 +1085,6 @@ def target_gap_map(
                 fontsize=fs,
                 min_lines=[(f"{format_value(g, 'gap')} {mk}", mk) for g, mk in zip(gaps, marks)],
             )
-            labelled_all += labelled
             unlabelled_all.update(unlabelled)
             n_met = sum(met)
             sub = _L(
@@ -843,13 +1100,11 @@ def target_gap_map(
                     f"\n{region}: {format_value(rg, 'gap')} pp ({'met' if rg >= 0 else 'not met'})",
                 )
             ax.set_title(sub, fontsize=9, pad=4)
-        layout.scale_bar()
-        layout.north_arrow(gdf.crs)
         handles = [_patch(colours[i], lab) for i, lab in reversed(list(enumerate(_class_labels(breaks, signed=True))))]
         handles.append(_patch("white", _L(lang, "✓ 达标（差距 ≥ 0）", "✓ met (gap ≥ 0)")))
         handles.append(_patch("white", _L(lang, "× 未达标（斜线）", "× not met (hatched)"), hatch="////"))
-        layout.legend(
-            layout.axes[-1],
+        layout.column(
+            gdf.crs,
             handles,
             _L(lang, "与目标差距（百分点）\n= 水土保持率 − 目标", "Gap to target (pp)\n= rate − target"),
         )
@@ -865,13 +1120,18 @@ def target_gap_map(
         layout.note(
             source_note
             or _default_source(lang, year, "水土保持率与规划目标", "conservation rates and plan targets", gdf.crs),
-            _unlabelled_note(lang, sorted(unlabelled_all)),
+            _unlabelled_note(lang, [nm for nm in names if nm in unlabelled_all]),
         )
         return _finish(
             layout,
             out_png,
             out_vector,
-            MapOutput(out_png, out_vector, labelled=labelled_all, unlabelled=sorted(unlabelled_all)),
+            MapOutput(
+                out_png,
+                out_vector,
+                labelled=[nm for nm in names if nm not in unlabelled_all],
+                unlabelled=[nm for nm in names if nm in unlabelled_all],
+            ),
         )
 
 
@@ -980,14 +1240,12 @@ def grade_map(
         n = len(gdf)
         _draw_polygons(ax, gdf.geometry, ["none"] * n, edgecolor="#1A1A1A", linewidth=_outline_width(n) + 0.2, zorder=3)
         labelled, unlabelled = _place_labels(ax, layout, gdf.geometry, names, names, fontsize=_label_fontsize(n))
-        layout.scale_bar()
-        layout.north_arrow(gdf.crs)
         handles = [_patch(np.array(grading.GRADE_COLOURS[g]) / 255, f"{gnames[g]}  {ranges[g]}") for g in range(1, 7)]
         for g in (grading.NODATA_GRADE, grading.GAP_GRADE):
             if g in present:
                 handles.append(_patch(np.array(grading.GRADE_COLOURS[g]) / 255, gnames[g]))
-        layout.legend(
-            ax,
+        layout.column(
+            gdf.crs,
             handles,
             _L(
                 lang,
@@ -1134,12 +1392,10 @@ def landcover_map(
         n = len(gdf)
         _draw_polygons(ax, gdf.geometry, ["none"] * n, edgecolor="#1A1A1A", linewidth=_outline_width(n) + 0.2, zorder=3)
         labelled, unlabelled = _place_labels(ax, layout, gdf.geometry, names, names, fontsize=_label_fontsize(n))
-        layout.scale_bar()
-        layout.north_arrow(gdf.crs)
         handles = [_patch(colours[c], str(by_code.loc[c, name_col])) for c in shown]
         if unclassified.any():
             handles.append(_patch(UNCLASSIFIED_COLOUR, _L(lang, "未分类 / 无数据", "unclassified / no data")))
-        layout.legend(ax, handles, _L(lang, "土地利用类型", "Land use"))
+        layout.column(gdf.crs, handles, _L(lang, "土地利用类型", "Land use"))
         layout.title(
             title
             or _L(

@@ -11,7 +11,9 @@
 5. method — every entry of ``method`` (T per county, CRS, resolution, …), SHA-256 of
    every input file and of the tables and maps used, and software versions.
 
-No external resources: inline CSS, embedded images, no scripts, no links out.
+No external resources: inline CSS, embedded images, the CJK font of the maps embedded as a
+subset (WOFF, only the characters used) so Chinese shows without any system font, no
+scripts, no links out.
 """
 
 from __future__ import annotations
@@ -20,13 +22,16 @@ import base64
 import datetime as _dt
 import html
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 
 import pandas as pd
 
+from swc_raster import fonts
 from swc_raster.errors import InputError, InputFileError
 from swc_raster.grading import GRADE_NAMES_ZH as _GRADE_ZH
+from swc_raster.progress import STATUS_NAMES_ZH
 from swc_raster.atomic import atomic_outputs
 from swc_raster.tables import (
     DEMO_BANNER,
@@ -44,6 +49,7 @@ from swc_raster.tables import (
     target_years,
     targets_table,
 )
+from swc_raster.tables import method_label
 
 __all__ = ["write_report", "file_sha256", "MAP_CAPTIONS"]
 
@@ -59,24 +65,10 @@ _MULTI_CAPTIONS = {
     "progress": ("变化与目标进展", "Change and progress towards targets"),
     "charts": ("图表", "Charts"),
 }
-_METHOD_LABELS = {
-    "crs": ("分析坐标系", "Analysis CRS"),
-    "analysis_crs": ("分析坐标系", "Analysis CRS"),
-    "resolution_m": ("分析格网分辨率 (m)", "Grid resolution (m)"),
-    "allowable_loss": ("允许土壤流失量 T (t/(km²·a))", "Allowable soil loss T (t/(km²·a))"),
-    "t_allowable": ("允许土壤流失量 T (t/(km²·a))", "Allowable soil loss T (t/(km²·a))"),
-    "inputs": ("输入数据", "Inputs"),
-    "erosion_unit": ("侵蚀模数单位", "Erosion modulus unit"),
-    "region": ("区域", "Region"),
-    "targets": ("目标表", "Target table"),
-    "landcover_legend": ("土地利用图例", "Land-cover legend"),
-    "validation": ("输入检查", "Input validation"),
-    "software": ("软件版本", "Software versions"),
-}
 _IMAGE_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".svg": "image/svg+xml"}
 
 _CSS = """
-body{font-family:"Noto Sans CJK SC","Source Han Sans SC","Microsoft YaHei","PingFang SC","SimHei",sans-serif;
+body{font-family:"swc-cjk","Noto Sans CJK SC","Source Han Sans SC","Microsoft YaHei","PingFang SC","SimHei",sans-serif;
  margin:0 auto;max-width:1100px;padding:0 24px 48px;color:#1a1a1a;line-height:1.6;font-size:15px}
 h1{font-size:26px;margin:28px 0 4px}h2{font-size:20px;border-bottom:2px solid #2f6f3e;padding-bottom:4px;margin-top:36px}
 h3{font-size:16px;margin:20px 0 6px}.sub{color:#555;margin:0 0 12px}
@@ -89,9 +81,12 @@ caption{caption-side:top;text-align:left;font-weight:bold;padding:4px 0;font-siz
 th,td{border:1px solid #9e9e9e;padding:4px 8px}th{background:#dde6f0;font-weight:bold;text-align:center}
 td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}td.c{text-align:center}
 tr.region td{font-weight:bold;background:#f2f2f2}td.miss{background:#f8d7da}td.met{background:#e2f0d9}
-.note{color:#555;font-size:13px;margin:2px 0 12px}figure{margin:16px 0}figure img{max-width:100%;border:1px solid #ddd}
-figcaption{font-weight:bold;margin-top:4px}dl.kv{display:grid;grid-template-columns:max-content 1fr;gap:4px 16px}
-dl.kv dt{font-weight:bold}dl.kv dd{margin:0;word-break:break-all}code{font-size:12px}
+td.ontrack{background:#eef6e8}td.st{white-space:nowrap}
+table:not(.inputs) th:nth-child(-n+2),table:not(.inputs) td:nth-child(-n+2){white-space:nowrap}
+.note{color:#555;font-size:13px;margin:2px 0 12px}figure{margin:16px 0 32px}figure img{max-width:100%;border:1px solid #ddd}
+figcaption{font-weight:bold;margin-top:6px;text-align:center}dl.kv{display:grid;grid-template-columns:max-content 1fr;gap:4px 16px}
+dl.kv dt{font-weight:bold}dl.kv dd{margin:0;word-break:break-all}
+code{font-size:12px;font-family:ui-monospace,Consolas,"DejaVu Sans Mono",monospace,"swc-cjk"}
 nav ol{columns:2}footer{margin-top:40px;color:#777;font-size:12px}
 @media print{.demo{-webkit-print-color-adjust:exact;print-color-adjust:exact}figure{break-inside:avoid}}
 """
@@ -162,12 +157,54 @@ _COLUMN_ZH = {
     "latest_year": "最新年份",
     "latest_rate_pct": "最新水土保持率 (%)",
     "trend_pp_per_year": "趋势 (百分点/年)",
+    "first_year": "起始年份",
+    "n_years": "年数",
+    "years_apart": "间隔年数",
+    "rate_from_pct": "起始水土保持率 (%)",
+    "rate_to_pct": "终止水土保持率 (%)",
+    "trend_stderr_pp_per_year": "趋势标准误 (百分点/年)",
+    "fitted_latest_pct": "趋势线最新年份值 (%)",
+    **{f"area_grade{g}_change_km2": f"{_GRADE_ZH[g]}面积变化 (km²)" for g in range(1, 7)},
+    "nodata_area_change_km2": "无侵蚀数据面积变化 (km²)",
+    "gap_area_change_km2": "数据缺失面积变化 (km²)",
 }
+#: Columns of year counts and years: printed as they are (no decimals, no separators).
+_INT_COLUMNS = {"year", "first_year", "latest_year", "year_from", "year_to", "n_years", "years_apart"}
+_LEVEL_ZH = {"county": "县级", "region": "全区"}
+
+
+def _column_zh(col: str) -> str:
+    """Chinese header of a contract column, including the per-target-year ones."""
+    if col in _COLUMN_ZH:
+        return _COLUMN_ZH[col]
+    m = re.fullmatch(r"(target|projected|required_gain|status|gap|met)_(\d{4})(?:_(pct|pp|pp_per_year))?", col)
+    if m:
+        what, y = m.group(1), m.group(2)
+        return {
+            "target": f"{y}年目标 (%)",
+            "projected": f"按趋势预计{y}年 (%)",
+            "required_gain": f"{y}年达标所需年均增幅 (百分点/年)",
+            "status": f"{y}年目标进展",
+            "gap": f"与{y}年目标差距 (百分点)",
+            "met": f"{y}年是否达标",
+        }[what]
+    return col
+
+
+def _cell_zh(col: str, value: str) -> str:
+    """Chinese text of the coded values of the multi-year tables (level, status)."""
+    if col == "level":
+        return _LEVEL_ZH.get(value, value)
+    if col.startswith("status_"):
+        return STATUS_NAMES_ZH.get(value, value)
+    return value
 
 
 def _column_kind(col: str) -> str:
     if col.startswith("t_allowable"):
         return "t"
+    if col.startswith("trend_stderr"):
+        return "area"
     if any(word in col for word in ("gap_20", "change", "diff", "trend", "gain")):
         return "gap"
     return "area"  # 2 decimals, thousands separators (areas and percentages alike)
@@ -177,14 +214,14 @@ def _csv_html(path: Path, caption: str, table_id: str, lang: str = "zh") -> str:
     """Any CSV (e.g. the multi-year tables) as an HTML table, numbers printed like the workbook."""
     df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
     out = [f'<table id="{_e(table_id)}"><caption>{_e(caption)}</caption><thead><tr>']
-    out += [f"<th>{_e(_COLUMN_ZH.get(c, c) if lang == 'zh' else c)}</th>" for c in df.columns]
+    out += [f"<th>{_e(_column_zh(c) if lang == 'zh' else c)}</th>" for c in df.columns]
     out.append("</tr></thead><tbody>")
     for _, row in df.iterrows():
         is_region = str(row.get("level", "")) == "region"
         out.append('<tr class="region">' if is_region else "<tr>")
         for col, value in row.items():
-            text, cls = value, ""
-            if "code" not in col and "year" not in col and value.strip():
+            text, cls = (_cell_zh(col, value) if lang == "zh" else value), ""
+            if "code" not in col and col not in _INT_COLUMNS and value.strip():
                 try:
                     number = float(value)
                 except ValueError:
@@ -199,11 +236,134 @@ def _csv_html(path: Path, caption: str, table_id: str, lang: str = "zh") -> str:
     return "".join(out)
 
 
-def _figure(path: Path, caption: str, fig_id: str) -> str:
+def _figure(path: Path, caption: str, fig_id: str, number: int | None = None, lang: str = "zh") -> str:
+    """An embedded image with its caption below, numbered (图 1, Figure 1) when ``number`` is given."""
+    label = caption if number is None else _L(lang, f"图 {number}　{caption}", f"Figure {number}. {caption}")
     return (
         f'<figure id="{_e(fig_id)}"><img alt="{_e(caption)}" src="{_data_uri(path)}">'
-        f"<figcaption>{_e(caption)}</figcaption></figure>"
+        f"<figcaption>{_e(label)}</figcaption></figure>"
     )
+
+
+def _rows_in_order(df: pd.DataFrame) -> pd.DataFrame:
+    """Counties by code, then the region row(s) (``level == 'region'``) last."""
+    level = df["level"] if "level" in df.columns else pd.Series("county", index=df.index)
+    return df.assign(_r=(level == "region").astype(int)).sort_values(["_r", "county_code"], kind="stable")
+
+
+def _rates_by_year_html(df: pd.DataFrame, caption: str, table_id: str, lang: str, source: str) -> str:
+    """``rates_by_year.csv`` as one row per county (region last), one column per year, plus the change."""
+    df = df.copy()
+    df["county_code"] = df["county_code"].astype(str)
+    df["year"] = df["year"].astype(int)
+    df["rate_pct"] = pd.to_numeric(df["rate_pct"], errors="coerce")
+    years = sorted(df["year"].unique())
+    latest = df.sort_values("year").groupby("county_code").tail(1)
+    first = _rows_in_order(latest)
+    head = [_L(lang, "行政区划代码", "Code"), _L(lang, "县（市、区）", "County")]
+    head += [_L(lang, f"{y}年", str(y)) for y in years]
+    change = len(years) > 1
+    if change:
+        head.append(
+            _L(lang, f"{years[0]}–{years[-1]}年变化 (百分点)", f"Change {years[0]}–{years[-1]} (pp)")
+        )
+    out = [f'<table id="{_e(table_id)}"><caption>{_e(caption)}</caption><thead><tr>']
+    out += [f"<th>{_e(h)}</th>" for h in head]
+    out.append("</tr></thead><tbody>")
+    by_code = {code: g.set_index("year")["rate_pct"] for code, g in df.groupby("county_code")}
+    for _, r in first.iterrows():
+        series = by_code[r["county_code"]]
+        region = "level" in r and r["level"] == "region"
+        out.append('<tr class="region">' if region else "<tr>")
+        out.append(f'<td class="c">{_e(r["county_code"])}</td><td>{_e(r["county_name"])}</td>')
+        for y in years:
+            out.append(f'<td class="num">{_e(format_value(series.get(y, float("nan")), "pct"))}</td>')
+        if change:
+            d = series.get(years[-1], float("nan")) - series.get(years[0], float("nan"))
+            out.append(f'<td class="num">{_e(format_value(d, "gap"))}</td>')
+        out.append("</tr>")
+    out.append("</tbody></table>")
+    out.append(
+        '<p class="note">'
+        + _e(
+            _L(
+                lang,
+                f"单位：%。区域值按面积加权。逐年土地面积、水土流失面积及各强度等级面积见 {source}。",
+                f"Per cent. Region values are area-weighted. Areas by year and grade: {source}.",
+            )
+        )
+        + "</p>"
+    )
+    return "".join(out)
+
+
+_STATUS_CLASS = {"met": "met", "on track": "ontrack", "not met": "miss", "off track": "miss"}
+
+
+def _progress_html(df: pd.DataFrame, caption: str, table_id: str, lang: str, source: str) -> str:
+    """``progress.csv``: latest rate, trend and, per target year, target, projection, gain needed, status."""
+    df = _rows_in_order(df.assign(county_code=df["county_code"].astype(str)))
+    years = sorted({int(m.group(1)) for c in df.columns if (m := re.fullmatch(r"status_(\d{4})", c))})
+    latest = sorted({int(v) for v in pd.to_numeric(df.get("latest_year"), errors="coerce").dropna()})
+    first = sorted({int(v) for v in pd.to_numeric(df.get("first_year"), errors="coerce").dropna()})
+    rate_head = (
+        _L(lang, f"{latest[0]}年水土保持率 (%)", f"Rate {latest[0]} (%)")
+        if len(latest) == 1
+        else _L(lang, "最新水土保持率 (%)", "Latest rate (%)")
+    )
+    head = [_L(lang, "行政区划代码", "Code"), _L(lang, "县（市、区）", "County"), rate_head]
+    head.append(_L(lang, "趋势 (百分点/年)", "Trend (pp/yr)"))
+    for y in years:
+        head += [
+            _L(lang, f"{y}年目标 (%)", f"Target {y} (%)"),
+            _L(lang, f"按趋势预计{y}年 (%)", f"Projected {y} (%)"),
+            _L(lang, f"{y}年达标所需年均增幅 (百分点/年)", f"Gain needed per year to {y} (pp/yr)"),
+            _L(lang, f"{y}年目标进展", f"Progress to {y}"),
+        ]
+    out = [f'<table id="{_e(table_id)}"><caption>{_e(caption)}</caption><thead><tr>']
+    out += [f"<th>{_e(h)}</th>" for h in head]
+    out.append("</tr></thead><tbody>")
+
+    def num(value, kind):
+        return f'<td class="num">{_e(format_value(pd.to_numeric(value, errors="coerce"), kind))}</td>'
+
+    for _, r in df.iterrows():
+        out.append('<tr class="region">' if r.get("level") == "region" else "<tr>")
+        out.append(f'<td class="c">{_e(r["county_code"])}</td><td>{_e(r["county_name"])}</td>')
+        out.append(num(r.get("latest_rate_pct"), "pct") + num(r.get("trend_pp_per_year"), "gap"))
+        for y in years:
+            status = str(r.get(f"status_{y}", ""))
+            shown = STATUS_NAMES_ZH.get(status, status) if lang == "zh" else status
+            cls = " ".join(["c st", _STATUS_CLASS.get(status, "")]).strip()
+            gain = r.get(f"required_gain_{y}_pp_per_year")
+            out.append(
+                num(r.get(f"target_{y}_pct"), "pct")
+                + num(r.get(f"projected_{y}_pct"), "pct")
+                + num(float("nan") if status == "met" else gain, "gap")  # met: no gain needed
+                + f'<td class="{cls}">{_e(shown)}</td>'
+            )
+        out.append("</tr>")
+    out.append("</tbody></table>")
+    span = f"{first[0]}–{latest[-1]}" if first and latest else ""
+    out.append(
+        '<p class="note">'
+        + _e(
+            _L(
+                lang,
+                f"趋势：{span}年逐年水土保持率的最小二乘线性趋势；“按趋势预计”为该趋势线外推至目标年的值。"
+                "达标所需年均增幅 =（目标 − 最新水土保持率）/（目标年 − 最新年份），已达标者不列。"
+                "已达标：最新水土保持率 ≥ 目标；按趋势可达标：趋势 > 0 且不低于所需年均增幅；"
+                "按趋势难达标：趋势低于所需年均增幅；未达标：目标年已到且低于目标。"
+                f"趋势标准误等完整数据见 {source}。",
+                f"Trend: least-squares line through the yearly rates {span}; 'projected' extends that line to the "
+                "target year. Gain needed per year = (target − latest rate) / (target year − latest year), not shown when met. "
+                "met: latest rate ≥ target; on track: trend > 0 and ≥ the gain needed; off track: trend below the "
+                f"gain needed; not met: target year reached and rate below target. Full table: {source}.",
+            )
+        )
+        + "</p>"
+    )
+    return "".join(out)
 
 
 def _kv_html(value, lang: str) -> str:
@@ -215,15 +375,13 @@ def _kv_html(value, lang: str) -> str:
         return _e(", ".join(str(v) for v in value))
     if value is None:
         return "—"
+    if isinstance(value, float) and value.is_integer():
+        return _e(f"{value:.0f}")
     return _e(value)
 
 
 def _method_label(key, lang: str) -> str:
-    key = str(key)
-    if key in _METHOD_LABELS:
-        zh, en = _METHOD_LABELS[key]
-        return f"{_L(lang, zh, en)} ({key})"
-    return key
+    return method_label(key, lang)
 
 
 def _inputs_html(inputs, lang: str) -> str:
@@ -246,7 +404,7 @@ def _inputs_html(inputs, lang: str) -> str:
         else:
             digest, size = (given or _L(lang, "文件不存在", "file not found")), "—"
         rows.append(
-            f'<tr><td>{_e(name)}</td><td><code>{_e(path)}</code></td><td class="num">{_e(size)}</td>'
+            f'<tr><td>{_e(_method_label(name, lang))}</td><td><code>{_e(path)}</code></td><td class="num">{_e(size)}</td>'
             f"<td><code>{_e(digest)}</code></td></tr>"
         )
     head = _L(
@@ -340,9 +498,10 @@ def _t_table(rates: pd.DataFrame, lang: str) -> str:
     return f'<table id="t-table"><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>'
 
 
-def _multi_year_html(multi_year: Mapping, lang: str) -> str:
+def _multi_year_html(multi_year: Mapping, lang: str, first_figure: int = 1) -> str:
     parts = []
     counter = [0]
+    figures = [first_figure - 1]
 
     def render(key, value):
         zh_en = _MULTI_CAPTIONS.get(str(key))
@@ -353,10 +512,18 @@ def _multi_year_html(multi_year: Mapping, lang: str) -> str:
             return
         path = _need_file(value, f"multi-year file {key!r}")
         counter[0] += 1
+        table_id = f"multi-{counter[0]}"
         if path.suffix.lower() == ".csv":
-            parts.append(_csv_html(path, caption, f"multi-{counter[0]}", lang))
+            df = pd.read_csv(path, dtype={"county_code": str}, encoding="utf-8")
+            if key == "rates_by_year" and {"year", "county_code", "county_name", "rate_pct"} <= set(df.columns):
+                parts.append(_rates_by_year_html(df, caption, table_id, lang, path.name))
+            elif key == "progress" and {"county_code", "county_name", "latest_rate_pct"} <= set(df.columns):
+                parts.append(_progress_html(df, caption, table_id, lang, path.name))
+            else:
+                parts.append(_csv_html(path, caption, table_id, lang))
         else:
-            parts.append(_figure(path, caption, f"multi-fig-{counter[0]}"))
+            figures[0] += 1
+            parts.append(_figure(path, caption, f"multi-fig-{counter[0]}", figures[0], lang))
 
     for key, value in multi_year.items():
         render(key, value)
@@ -433,12 +600,13 @@ def write_report(
     )
     if maps:
         figs = "".join(
-            _figure(p, _L(lang, *MAP_CAPTIONS[k]) if k in MAP_CAPTIONS else str(k), f"map-{k}") for k, p in maps.items()
+            _figure(p, _L(lang, *MAP_CAPTIONS[k]) if k in MAP_CAPTIONS else str(k), f"map-{k}", i, lang)
+            for i, (k, p) in enumerate(maps.items(), start=1)
         )
         sections.append(("maps", _L(lang, "专题图", "Maps"), figs))
     if multi_year:
         sections.append(
-            ("multi-year", _L(lang, "多年变化", "Change over the years"), _multi_year_html(multi_year, lang))
+            ("multi-year", _L(lang, "多年变化", "Change over the years"), _multi_year_html(multi_year, lang, len(maps) + 1))
         )
 
     method = dict(method or {})
@@ -499,6 +667,14 @@ def write_report(
         f"<footer>{_e(_L(lang, '本报告由 swc-raster 自动生成；表格与 Excel 工作簿数值一致。', 'Generated by swc-raster; tables match the Excel workbook.'))}</footer>"
         "</body></html>"
     )
+    # Embed the maps' CJK font, subset to the characters used, so that the Chinese shows on
+    # any machine (no CJK system font needed) with the same glyphs as the maps.
+    woff = fonts.subset_font_woff(html.unescape(doc))
+    font_face = (
+        '@font-face{font-family:"swc-cjk";font-style:normal;font-weight:400;'
+        f'src:url(data:font/woff;base64,{base64.b64encode(woff).decode("ascii")}) format("woff")}}'
+    )
+    doc = doc.replace("<style>", "<style>" + font_face, 1)
     with atomic_outputs(out_html) as (tmp,):
         tmp.write_text(doc, encoding="utf-8")
     return Path(out_html)

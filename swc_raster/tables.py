@@ -590,10 +590,15 @@ def _method_notes(
     )
     notes.append((_t(lang, "允许土壤流失量 T (t/(km²·a))", "Allowable soil loss T (t/(km²·a))"), t_text))
     for key, value in (method or {}).items():
-        notes.append((str(key), _flat(value)))
+        if key == "software":
+            continue  # merged into the software line below
+        if key == "inputs":
+            notes += _inputs_notes(value, lang)
+            continue
+        notes.append((method_label(key, lang), _flat(value, lang)))
     for name, path in sources.items():
         notes.append((_t(lang, f"源文件 {name}", f"Source {name}"), f"{path.name}  SHA-256 {file_sha256(path)}"))
-    versions = software_versions()
+    versions = {**software_versions(), **dict((method or {}).get("software") or {})}
     notes.append((_t(lang, "软件版本", "Software"), ", ".join(f"{k} {v}" for k, v in versions.items())))
     notes.append((_t(lang, "生成时间", "Generated"), _dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")))
     notes.append(
@@ -609,12 +614,66 @@ def _method_notes(
     return notes
 
 
-def _flat(value) -> str:
+#: Labels (zh, en) of the ``method`` record's keys (report and workbook notes).
+METHOD_LABELS = {
+    "crs": ("分析坐标系", "Analysis CRS"),
+    "analysis_crs": ("分析坐标系", "Analysis CRS"),
+    "resolution_m": ("分析格网分辨率 (m)", "Grid resolution (m)"),
+    "allowable_loss": ("允许土壤流失量 T (t/(km²·a))", "Allowable soil loss T (t/(km²·a))"),
+    "t_allowable": ("允许土壤流失量 T (t/(km²·a))", "Allowable soil loss T (t/(km²·a))"),
+    "inputs": ("输入数据", "Inputs"),
+    "erosion_unit": ("侵蚀模数单位", "Erosion modulus unit"),
+    "region": ("区域", "Region"),
+    "targets": ("目标表", "Target table"),
+    "landcover_legend": ("土地利用图例", "Land-cover legend"),
+    "validation": ("输入检查", "Input validation"),
+    "software": ("软件版本", "Software versions"),
+    "year": ("评价年份", "Year"),
+    "formula": ("计算公式", "Formula"),
+    "allowable_loss_t_km2": ("各县允许土壤流失量 T (t/(km²·a))", "Allowable soil loss T per county (t/(km²·a))"),
+    "resampling": ("重采样方法", "Resampling"),
+    "edge_rule": ("县界边缘像元归属", "Edge pixels"),
+    "landcover": ("土地利用", "Land cover"),
+    "erosion": ("土壤侵蚀模数", "Soil erosion modulus"),
+    "boundaries": ("行政区界", "Boundaries"),
+    "default_t_km2": ("默认 T (t/(km²·a))", "Default T (t/(km²·a))"),
+    "by_county": ("按县设定的 T", "T set per county"),
+}
+
+
+def method_label(key, lang: str) -> str:
+    """"分析坐标系 (analysis_crs)": the label of a ``method`` key with the key itself (findable)."""
+    key = str(key)
+    if key in METHOD_LABELS:
+        zh, en = METHOD_LABELS[key]
+        return f"{_t(lang, zh, en)} ({key})"
+    return key
+
+
+def _flat(value, lang: str = "zh") -> str:
     if isinstance(value, dict):
-        return "; ".join(f"{k}: {_flat(v)}" for k, v in value.items())
+        sep = "；" if lang == "zh" else "; "
+        return sep.join(f"{method_label(k, lang)}: {_flat(v, lang)}" for k, v in value.items())
     if isinstance(value, (list, tuple)):
-        return ", ".join(_flat(v) for v in value)
+        return ", ".join(_flat(v, lang) for v in value)
+    if isinstance(value, float) and value.is_integer():
+        return f"{value:.0f}"
     return str(value)
+
+
+def _inputs_notes(inputs, lang: str) -> list[tuple[str, str]]:
+    """One note per input file: path and SHA-256 (or that it is missing)."""
+    if isinstance(inputs, (str, os.PathLike)):
+        inputs = {Path(inputs).name: inputs}
+    if isinstance(inputs, (list, tuple)):
+        inputs = {Path(p).name: p for p in inputs}
+    out = []
+    for name, spec in dict(inputs).items():
+        path = Path(str(spec.get("path", "") if isinstance(spec, dict) else spec))
+        digest = file_sha256(path) if path.is_file() else _t(lang, "文件不存在", "file not found")
+        out.append((_t(lang, f"输入数据 {method_label(name, lang)}", f"Input {method_label(name, lang)}"),
+                    f"{path}  SHA-256 {digest}"))
+    return out
 
 
 def _write_table(ws, table: Table, lang: str, demo: bool) -> None:

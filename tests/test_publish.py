@@ -18,6 +18,7 @@ from swc_raster.errors import InputError, InputFileError
 from swc_raster.tables import format_value
 
 YEAR = 2023
+REPO_TARGETS = Path(__file__).resolve().parents[1] / "config" / "targets.csv"
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -287,15 +288,114 @@ def test_class_breaks_are_round():
     assert list(classify([60.0, 64.99, 65.0, 85.0, float("nan")], nice_breaks([60, 85]))) == [0, 0, 1, 4, -1]
 
 
-def test_maps_stay_readable_with_a_province_of_counties(tmp_path):
+def _overlap(a, b, tol: float = 0.0) -> bool:
+    return min(a[2], b[2]) - max(a[0], b[0]) > tol and min(a[3], b[3]) - max(a[1], b[1]) > tol
+
+
+def _assert_clean_layout(result) -> None:
+    """Nothing drawn over anything else: legend column, labels, note, all inside the figure."""
+    boxes = result.boxes
+    fig = boxes["figure"][0]
+    for key, items in boxes.items():
+        for b in items:
+            assert b[0] >= -0.01 and b[1] >= -0.01 and b[2] <= fig[2] + 0.01 and b[3] <= fig[3] + 0.01, (key, b)
+    column = {k: boxes[k][0] for k in ("legend", "north_arrow", "scale_bar")}
+    for a, b in ((a, b) for i, a in enumerate(column) for b in list(column)[i + 1 :]):
+        assert not _overlap(column[a], column[b]), f"{a} overlaps {b} in {result.png.name}"
+    for key, box in column.items():
+        for frame in boxes["maps"]:
+            assert not _overlap(box, frame), f"{key} overlaps a map frame in {result.png.name}"
+    for frame in boxes["maps"]:
+        assert not _overlap(boxes["note"][0], frame) and not _overlap(boxes["title"][0], frame)
+    labels = boxes["labels"]
+    for i, a in enumerate(labels):
+        for b in labels[i + 1 :]:
+            assert not _overlap(a, b, tol=0.005), f"two labels overlap in {result.png.name}"
+
+
+@pytest.fixture(scope="module")
+def jincheng(tmp_path_factory):
+    """All six Jincheng counties (城区 is small and lies inside 泽州县), as in the demo."""
+    import geopandas as gpd
+
+    from _publish_fixtures import BOUNDARIES
+
+    codes = tuple(gpd.read_file(BOUNDARIES, layer="counties")["county_code"])
+    return make_inputs(tmp_path_factory.mktemp("jincheng"), codes=codes)
+
+
+@pytest.fixture(scope="module")
+def province(tmp_path_factory):
+    return make_many_counties(tmp_path_factory.mktemp("province"), n=117)
+
+
+def test_map_layout_never_overlaps(drawn):
+    _, results = drawn
+    for result in results.values():
+        _assert_clean_layout(result)
+
+
+def test_small_county_gets_name_and_value_on_both_maps(jincheng, tmp_path):
+    """城区 is small: it must still carry its name and value (smaller font or a leader line)."""
     from swc_raster import maps
 
-    many = make_many_counties(tmp_path / "province", n=117)
+    rate = maps.rate_map(jincheng.county_rates_csv, jincheng.counties_gpkg, tmp_path / "r.png", tmp_path / "r.pdf",
+                         year=YEAR, demo=True)
+    gap = maps.target_gap_map(jincheng.target_comparison_csv, jincheng.counties_gpkg, tmp_path / "g.png",
+                              tmp_path / "g.pdf", year=YEAR, demo=True)
+    rates, comp = _rates(jincheng), _comparison(jincheng)
+    counties = rates[rates["level"] == "county"]
+    assert len(counties) == 6
+    for result in (rate, gap):
+        assert sorted(result.labelled) == sorted(counties["county_name"]) and not result.unlabelled
+        assert not any("未标注" in t for t in result.texts)
+        _assert_clean_layout(result)
+    chengqu = counties[counties["county_code"] == "140502"].iloc[0]
+    assert f"城区\n{format_value(chengqu['rate_pct'], 'pct')}%" in rate.texts
+    c = comp[comp["county_code"] == "140502"].iloc[0]
+    for y in (2025, 2035):
+        mark = "✓" if c[f"met_{y}"] else "×"
+        assert f"城区\n{format_value(c[f'gap_{y}_pp'], 'gap')} {mark}" in gap.texts
+    # The gap map's ten legend entries fit between the north arrow and the scale bar.
+    legend, scale = gap.boxes["legend"][0], gap.boxes["scale_bar"][0]
+    assert legend[1] > scale[3]
+
+
+def test_every_county_is_labelled_up_to_sixty(tmp_path):
+    """40 counties, many small: all labelled, some with leader lines, none overlapping."""
+    from swc_raster import maps
+
+    many = make_many_counties(tmp_path / "forty", n=40)
+    rate = maps.rate_map(many.county_rates_csv, many.counties_gpkg, tmp_path / "p.png", tmp_path / "p.pdf", year=YEAR)
+    gap = maps.target_gap_map(
+        many.target_comparison_csv, many.counties_gpkg, tmp_path / "g.png", tmp_path / "g.pdf", year=YEAR
+    )
+    for result in (rate, gap):
+        assert len(result.labelled) == 40 and not result.unlabelled
+        _assert_clean_layout(result)
+    # The gap map's panels are narrower: its smallest counties need leader lines.
+    assert gap.boxes["leaders"], "expected leader lines for the smallest counties"
+
+
+def test_maps_stay_readable_with_a_province_of_counties(province, tmp_path):
+    from swc_raster import maps
+
+    many = province
     result = maps.rate_map(many.county_rates_csv, many.counties_gpkg, tmp_path / "p.png", tmp_path / "p.pdf", year=YEAR)
     assert len(result.labelled) + len(result.unlabelled) == 117
-    assert len(result.labelled) >= 80
-    # Counties too small for their label are left out, and the map says so.
-    assert any("未标注" in t for t in result.texts) == bool(result.unlabelled)
+    assert len(result.labelled) >= 100
+    _assert_clean_layout(result)
+    gap = maps.target_gap_map(
+        many.target_comparison_csv, many.counties_gpkg, tmp_path / "g.png", tmp_path / "g.pdf", year=YEAR, demo=True
+    )
+    assert len(gap.labelled) + len(gap.unlabelled) == 117 and len(gap.labelled) >= 80
+    _assert_clean_layout(gap)
+    # Counties left without a label are named in the map's note.
+    for r in (result, gap):
+        note = "".join(t for t in r.texts if "未标注" in t).replace("\n", "")
+        assert bool(note) == bool(r.unlabelled)
+        for name in r.unlabelled:
+            assert name in note
 
 
 # ----------------------------------------------------------------------------- workbook
@@ -314,7 +414,12 @@ def workbook(inputs, tmp_path_factory):
         inputs.erosion_by_landcover_csv,
         out,
         demo=True,
-        method={"analysis_crs": "Albers (CGCS2000 ellipsoid)", "resolution_m": 500},
+        method={
+            "analysis_crs": "Albers (CGCS2000 ellipsoid)",
+            "resolution_m": 500,
+            "allowable_loss_t_km2": {"140502 城区": 200.0},
+            "inputs": {"boundaries": str(inputs.counties_gpkg)},
+        },
     )
     return load_workbook(out)
 
@@ -384,7 +489,16 @@ def test_workbook_values_equal_the_tables(workbook, inputs):
 def test_workbook_notes_record_t_and_demo(workbook):
     notes = "\n".join(f"{a.value} {b.value}" for a, b in workbook["说明"].iter_rows(min_row=2, max_col=2))
     assert "140581 高平市: 1,000" in notes and "140502 城区: 200" in notes
-    assert "DEMO DATA" in notes and "SHA-256" in notes and "resolution_m 500" in notes
+    assert "DEMO DATA" in notes and "SHA-256" in notes and "分析格网分辨率 (m) (resolution_m) 500" in notes
+    assert "分析坐标系 (analysis_crs)" in notes and "140502 城区: 200" in notes and "200.0" not in notes
+
+
+def test_workbook_notes_checksum_every_input(workbook, inputs):
+    from swc_raster.tables import file_sha256
+
+    notes = {a.value: b.value for a, b in workbook["说明"].iter_rows(min_row=2, max_col=2)}
+    row = notes["输入数据 行政区界 (boundaries)"]
+    assert str(inputs.counties_gpkg) in row and file_sha256(inputs.counties_gpkg) in row
 
 
 def test_workbook_in_english(inputs, tmp_path):
@@ -560,7 +674,9 @@ def test_report_summary_method_and_banner(report, inputs):
         assert f"<dt>{software}</dt>" in text
     t_rows = {row[0]: row[2] for row in parser.tables["t-table"][1:]}
     assert t_rows == {"140502": "200", "140525": "200", "140581": "1,000"}
-    assert parser.tables["multi-1"][1][3] == "63.12"
+    # rates by year: one row per county, one column per year, then the change
+    assert parser.tables["multi-1"][0] == ["行政区划代码", "县（市、区）", "2021年", "2022年", "2023年", "2021–2023年变化 (百分点)"]
+    assert parser.tables["multi-1"][1] == ["140500", "晋城市", "63.12", "64.50", "65.69", "+2.57"]
 
 
 def test_report_in_english_and_missing_map(inputs, drawn, tmp_path):
@@ -582,3 +698,73 @@ def test_report_in_english_and_missing_map(inputs, drawn, tmp_path):
     with pytest.raises(InputFileError):
         write_report(tmp_path / "bad.html", map_pngs={"rate": tmp_path / "missing.png"}, **common)
     _no_outputs(tmp_path, "bad.html")
+
+
+def test_report_embeds_the_cjk_font_subset(report):
+    """Chinese must show on a machine without CJK fonts: the maps' font is embedded, subset."""
+    import base64
+    import html
+    import io
+    import re
+
+    from fontTools.ttLib import TTFont
+
+    text, _, _ = report
+    m = re.search(r'@font-face\{font-family:"swc-cjk";[^}]*url\(data:font/woff;base64,([A-Za-z0-9+/=]+)\)', text)
+    assert m, "no embedded font"
+    font = TTFont(io.BytesIO(base64.b64decode(m.group(1))))
+    cmap = set(font.getBestCmap())
+    body = html.unescape(re.sub(r"data:[a-z/+-]+;base64,[A-Za-z0-9+/=]+", "", text))
+    needed = {ch for ch in body if ord(ch) > 127 and not fonts.missing_glyphs(ch)}
+    assert needed and {ord(ch) for ch in needed} <= cmap
+    assert '"swc-cjk"' in text.split("body{font-family:", 1)[1].split(";", 1)[0]
+    assert len(m.group(1)) < 1_000_000  # a subset, not the 16 MB font
+
+
+def test_report_multi_year_section_in_chinese(inputs, drawn, tmp_path):
+    from swc_raster import progress
+    from swc_raster.report import write_report
+
+    _, maps_out = drawn
+    base = _rates(inputs)
+    years = []
+    for k, year in enumerate((2021, 2022, YEAR)):
+        t = base.copy()
+        t["year"] = year
+        t["rate_pct"] = t["rate_pct"] - (YEAR - year) * (0.5 + 0.1 * np.arange(len(t)))
+        years.append(t)
+    long = progress.rates_by_year(years)
+    by_year, prog = tmp_path / "rates_by_year.csv", tmp_path / "progress.csv"
+    long.to_csv(by_year, index=False)
+    table = progress.progress(long, pd.read_csv(REPO_TARGETS, dtype={"county_code": str}))
+    table.to_csv(prog, index=False)
+    out = write_report(
+        tmp_path / "report.html",
+        year=YEAR,
+        county_rates_csv=inputs.county_rates_csv,
+        target_comparison_csv=inputs.target_comparison_csv,
+        erosion_by_landcover_csv=inputs.erosion_by_landcover_csv,
+        map_pngs={"rate": maps_out["rate"].png},
+        method={"resolution_m": 500},
+        multi_year={"rates_by_year": by_year, "progress": prog, "charts": {"图表": maps_out["rate"].png}},
+    )
+    parser = _HTMLTables()
+    parser.feed(out.read_text(encoding="utf-8"))
+    pivot = parser.tables["multi-1"]
+    assert pivot[0][2:] == ["2021年", "2022年", f"{YEAR}年", f"2021–{YEAR}年变化 (百分点)"]
+    assert [r[0] for r in pivot[1:]] == list(base["county_code"])  # counties, then the region
+    for row, (_, r) in zip(pivot[1:], long[long["year"] == YEAR].iterrows()):
+        assert row[4] == format_value(r["rate_pct"], "pct")
+    prog_table = parser.tables["multi-2"]
+    header, body = prog_table[0], prog_table[1:]
+    assert not any("_" in h for h in header), header  # no raw column names
+    assert "趋势 (百分点/年)" in header and "2025年目标进展" in header and "2035年目标进展" in header
+    assert [row[0] for row in body] == list(table["county_code"])
+    for row, (_, r) in zip(body, table.iterrows()):
+        assert row[header.index(f"{YEAR}年水土保持率 (%)")] == format_value(r["latest_rate_pct"], "pct")
+        assert row[header.index("趋势 (百分点/年)")] == format_value(r["trend_pp_per_year"], "gap")
+        for y in (2025, 2035):
+            assert row[header.index(f"{y}年目标进展")] == progress.STATUS_NAMES_ZH[r[f"status_{y}"]]
+            assert row[header.index(f"按趋势预计{y}年 (%)")] == format_value(r[f"projected_{y}_pct"], "pct")
+    text = out.read_text(encoding="utf-8")
+    assert "图 1" in text and "图 2" in text  # maps, then the chart, numbered
