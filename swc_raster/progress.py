@@ -385,8 +385,7 @@ _TEXT: Final = {
         "rate": "水土保持率（%）", "year": "年份",
         "title": "各县（市、区）水土保持率变化与目标进展",
         "demo": "演示数据 —— 非实际监测结果",
-        "target_label": "{y}年目标 {v:.2f}",
-        "status": "{y}年：{s}",
+        "target_status": "{y}年目标 {v:.2f}：{s}",
         "slope": "趋势 {v:+.2f} 个百分点/年",
     },
     "en": {
@@ -394,8 +393,7 @@ _TEXT: Final = {
         "rate": "conservation rate (%)", "year": "year",
         "title": "Soil and water conservation rate by county: change and progress to targets",
         "demo": "DEMO DATA — not real monitoring results",
-        "target_label": "{y} target {v:.2f}",
-        "status": "{y}: {s}",
+        "target_status": "{y} target {v:.2f}: {s}",
         "slope": "trend {v:+.2f} pp/yr",
     },
 }
@@ -476,7 +474,8 @@ def plot_county_progress(
     values += [table[f"projected_{y}_pct"].to_numpy("float64") for y in years_t]
     finite = np.concatenate(values)
     finite = finite[np.isfinite(finite)]
-    y_lo = max(0.0, math.floor((finite.min() - 4) / 5) * 5) if finite.size else 0.0
+    # room below the lowest value for the target/status box of each panel
+    y_lo = max(0.0, math.floor((finite.min() - 12) / 5) * 5) if finite.size else 0.0
     y_hi = min(100.0, math.ceil((finite.max() + 4) / 5) * 5) if finite.size else 100.0
 
     n = len(table)
@@ -491,7 +490,7 @@ def plot_county_progress(
     }
     colours = {"observed": "#1f5fa8", "trend": "#1f5fa8", "target": "#d62728"}
     with rc_context(rc):
-        fig = Figure(figsize=(3.3 * ncols, 2.9 * nrows + 1.0), layout="constrained")
+        fig = Figure(figsize=(3.6 * ncols, 3.1 * nrows + 1.0), layout="constrained")
         FigureCanvasAgg(fig)
         axes = fig.subplots(nrows, ncols, sharex=True, sharey=True, squeeze=False)
         for ax, (_, row) in zip(axes.flat, table.iterrows()):
@@ -503,28 +502,23 @@ def plot_county_progress(
                 fit = Trend(row["trend_pp_per_year"], None, row["fitted_latest_pct"] - row["trend_pp_per_year"] * row["latest_year"])
                 xs = np.array([float(row["first_year"]), float(max(years_t))])
                 ax.plot(xs, [fit.at(v) for v in xs], "--", color=colours["trend"], lw=1.0, alpha=0.7, zorder=2)
-            last_target_year = max(years_t)
-            status_lines = []
+            # Targets as markers; their values and statuses in one box at the lower right,
+            # where a rising trend leaves room, so no label can sit on a line or a marker.
+            box_lines = []
             for y in years_t:
                 target = row[f"target_{y}_pct"]
+                status = row[f"status_{y}"]
+                status_text = STATUS_NAMES_ZH[status] if lang == "zh" else status
                 if math.isfinite(target):
                     ax.plot([y], [target], marker="D", ms=6, color=colours["target"], ls="none", zorder=4)
-                    # last target: label above-left; earlier ones below-right (away from the observed line)
-                    above = y == last_target_year
-                    ax.annotate(
-                        text["target_label"].format(y=y, v=target), (y, target),
-                        xytext=(-5, 6) if above else (5, -7), textcoords="offset points",
-                        ha="right" if above else "left", va="bottom" if above else "top",
-                        fontsize=7.5, color=colours["target"], zorder=5,
-                        bbox={"boxstyle": "square,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.75},
-                    )
-                status = row[f"status_{y}"]
-                status_lines.append(text["status"].format(y=y, s=STATUS_NAMES_ZH[status] if lang == "zh" else status))
+                    box_lines.append(text["target_status"].format(y=y, v=target, s=status_text))
             if math.isfinite(row["trend_pp_per_year"]):
-                status_lines.append(text["slope"].format(v=row["trend_pp_per_year"]))
+                box_lines.append(text["slope"].format(v=row["trend_pp_per_year"]))
+            ax.text(0.98, 0.03, "\n".join(box_lines), transform=ax.transAxes, ha="right", va="bottom",
+                    fontsize=8, color="#333333", zorder=6,
+                    bbox={"boxstyle": "round,pad=0.3", "fc": "white", "ec": "#cccccc", "alpha": 0.9})
             title = f"{row['county_name']}（{code}）" if lang == "zh" else f"{row['county_name']} ({code})"
             ax.set_title(title, loc="left", fontsize=10)
-            ax.set_title("\n".join(status_lines), loc="right", fontsize=7, color="#333333")
             if row["level"] == "region":
                 ax.set_facecolor("#eef3fa")
             ax.grid(True, which="major", color="#dddddd", lw=0.6)
