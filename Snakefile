@@ -19,6 +19,7 @@ report: "workflow/report/workflow.rst"
 
 include: "workflow/rules/common.smk"
 include: "workflow/rules/demo.smk"
+include: "workflow/rules/csle.smk"
 include: "workflow/rules/prepare.smk"
 include: "workflow/rules/align.smk"
 include: "workflow/rules/zonal.smk"

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Final
 
 import jsonschema
 import yaml
@@ -50,26 +52,66 @@ def load_config(path: str | Path) -> dict:
     return validate_config(yaml.safe_load(path.read_text(encoding="utf-8")) or {})
 
 
+#: Where the CSLE branch writes a year's erosion modulus, and its unit.
+CSLE_EROSION: Final = "results/{year}/csle/A_t_km2.tif"
+CSLE_EROSION_UNIT: Final = "t/km2/a"
+
+
 @dataclass(frozen=True)
 class YearInputs:
+    """One year's inputs.  For a CSLE year (``csle`` set) ``erosion`` is the branch's output."""
+
     year: int
     landcover: str
     erosion: str | None
     erosion_unit: str | None
+    csle: Mapping[str, Any] | None = None
+
+    @property
+    def is_csle(self) -> bool:
+        return self.csle is not None
 
 
 def year_inputs(cfg: dict) -> dict[int, YearInputs]:
-    """Each configured year's inputs, keyed by year; repeated labels are an error."""
+    """Each configured year's inputs, keyed by year; repeated labels are an error.
+
+    A year gives either an erosion raster (``erosion``, ``erosion_unit``) or a
+    ``csle:`` block; a CSLE year's erosion is :data:`CSLE_EROSION` in t/km2/a.
+    """
     out: dict[int, YearInputs] = {}
     for entry in cfg["years"]:
         y = int(entry["year"])
         if y in out:
             raise ConfigError(f"years[{y}]", "this year is listed twice.", "keep one entry per year in `years:`.")
+        block = entry.get("csle")
+        if block is not None:
+            derived = CSLE_EROSION.format(year=y)
+            if entry.get("erosion") not in (None, derived):
+                raise ConfigError(f"years[{y}]", "has both an erosion raster and a `csle:` block.",
+                                  "keep `erosion:` (a finished erosion raster) or `csle:` (compute it), not both.")
+            out[y] = YearInputs(y, entry["landcover"], derived, CSLE_EROSION_UNIT, dict(block))
+            continue
         if not entry.get("erosion"):
             raise ConfigError(f"years[{y}]", "has no erosion raster.",
-                              "add `erosion:` (and `erosion_unit:`) for this year, or remove the year.")
+                              "add `erosion:` (and `erosion_unit:`) for this year, or a `csle:` block to compute it, "
+                              "or remove the year.")
         out[y] = YearInputs(y, entry["landcover"], entry.get("erosion"), entry.get("erosion_unit"))
     return out
+
+
+def resolve_csle_erosion(cfg: dict) -> dict:
+    """Give every CSLE year its derived ``erosion``/``erosion_unit`` (in place); returns ``cfg``.
+
+    Stages downstream of the branch (align, grade, the method record of the
+    workbook and report) read a year's erosion raster from these keys; for a CSLE
+    year it is the branch's output :data:`CSLE_EROSION` in t/km2/a.  Call it after
+    the schema and header checks (a user's config must not give both).
+    """
+    for entry in cfg["years"]:
+        if entry.get("csle") is not None:
+            entry["erosion"] = CSLE_EROSION.format(year=int(entry["year"]))
+            entry["erosion_unit"] = CSLE_EROSION_UNIT
+    return cfg
 
 
 def allowable_loss(cfg: dict, county_code: str) -> float:

@@ -30,6 +30,7 @@ import functools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Final
 
 import numpy as np
@@ -40,6 +41,8 @@ from swc_raster.atomic import atomic_outputs
 
 __all__ = [
     "write_demo_year",
+    "write_demo_factors",
+    "DEMO_FACTOR_FILES",
     "DEMO_TAG_KEY",
     "DEMO_TAG",
     "LANDCOVER_CRS",
@@ -58,6 +61,14 @@ EROSION_CRS: Final = "EPSG:4547"  # CGCS2000 / 3-degree Gauss-Kruger CM 114E
 EROSION_NODATA: Final = -9999.0
 LANDCOVER_NODATA: Final = 0
 EROSION_UNIT: Final = "t/km2/a"
+#: CSLE input rasters written by :func:`write_demo_factors`: file name, unit, description.
+DEMO_FACTOR_FILES: Final = {
+    "dem": ("dem.tif", "m", "elevation, m (synthetic demo DEM)"),
+    "R": ("R.tif", "MJ·mm/(ha·h·a)", "rainfall erosivity R, MJ·mm/(ha·h·a) (synthetic demo)"),
+    "K": ("K.tif", "t·ha·h/(ha·MJ·mm)", "soil erodibility K, t·ha·h/(ha·MJ·mm) (synthetic demo)"),
+    "fvc": ("fvc.tif", "fraction", "fractional vegetation cover, 0-1 (synthetic demo)"),
+    "E": ("E.tif", "1", "engineering factor E of the mapped measures, 1 = none (synthetic demo)"),
+}
 DEFAULT_SEED: Final = 20230049
 #: Years the multi-year story (trends, the 2023 setback) was designed for.
 DESIGNED_YEARS: Final = (2021, 2022, 2023, 2024)
@@ -738,6 +749,8 @@ def _base_scores(land: Mapping[str, np.ndarray], year: int) -> dict[str, np.ndar
     sc["disturb"] = land["disturb"]
     sc["restore"] = land["u_restore"]
     sc["rk"] = land["R"] * land["K"]
+    sc["R"] = land["R"]  # exported separately by write_demo_factors
+    sc["K"] = land["K"]
     out = {k: np.asarray(v, dtype=np.float32) for k, v in sc.items()}
     out["village_xy"] = land["village_xy"]
     out["streams"] = land["streams"]
@@ -954,8 +967,15 @@ def _read_region(boundaries_path: str, layer: str):
     return counties
 
 
-def _generate(boundaries_path: str, layer: str, year: int, resolution_m: float, seed: int):
-    """Everything but the writing: (counties, region, target grid, land-cover state, erosion, summary)."""
+def _generate(boundaries_path: str, layer: str, year: int, resolution_m: float, seed: int,
+              factors: dict[str, np.ndarray] | None = None):
+    """Everything but the writing: (counties, region, target grid, land-cover state, erosion, summary).
+
+    ``factors``: when a dict is given, the CSLE input rasters on the target grid
+    are stored in it: ``dem`` (m), ``R``, ``K`` (sampled separately from the
+    landscape grid), ``fvc`` (the cover the erosion used, 0 on water) and
+    ``E`` (the engineering measures the erosion used).
+    """
     from rasterio.features import rasterize
 
     counties = _read_region(boundaries_path, layer)
@@ -972,6 +992,10 @@ def _generate(boundaries_path: str, layer: str, year: int, resolution_m: float, 
     dem = _sample(scores["dem"], base, target)
     slope = csle.slope_degrees(dem, target.res, target.res)
     lam = csle.slope_length_from_dem(dem, target.transform, cap_m=csle.DEFAULT_LAMBDA_CAP_M, fill=False)
+    if factors is not None:
+        factors["dem"] = dem
+        factors["R"] = _sample(scores["R"], base, target)
+        factors["K"] = _sample(scores["K"], base, target)
     del dem
     ls = csle.ls_factor(lam, slope).astype(np.float32)
     del lam
@@ -983,6 +1007,9 @@ def _generate(boundaries_path: str, layer: str, year: int, resolution_m: float, 
     in_region = county_ids > 0
     state = _land_cover(scores, base, target, slope, in_region, year, seed)
     del slope
+    if factors is not None:
+        factors["fvc"] = np.where(state.lc == WATER, np.float32(0.0), state.fvc).astype(np.float32)
+        factors["E"] = state.e.copy()
     erosion = _erosion(scores, base, target, ls, state)
     del ls, scores
 
@@ -1099,3 +1126,78 @@ def write_demo_year(
         **summary,
         "t_allowable_t_km2": _T_ALLOWABLE,
     }
+
+
+def write_demo_factors(
+    boundaries_path: str,
+    year: int,
+    out_dir: str,
+    *,
+    layer: str = "counties",
+    resolution_m: float = 30.0,
+    seed: int = DEFAULT_SEED,
+) -> dict[str, Any]:
+    """Write the demo's own CSLE input rasters of one year, for the workflow's CSLE branch.
+
+    The same landscape as :func:`write_demo_year` with the same arguments (same
+    seed, year and resolution → the same terrain, land cover and cover): the
+    DEM the demo's slope and slope length come from, the rainfall erosivity R,
+    the soil erodibility K, the year's fractional vegetation cover and its map
+    of engineering measures (E), so that A computed from them by
+    ``swc_raster.csle_raster`` can be compared with the demo's own erosion
+    raster.  The land cover to use with them is the one :func:`write_demo_year`
+    writes for the year.
+
+    Files in ``out_dir`` (:data:`DEMO_FACTOR_FILES`), all float32 on CGCS2000 /
+    3-degree Gauss-Krüger CM 114E (EPSG:4547) at ``resolution_m``, tiled DEFLATE,
+    tagged as synthetic demo data:
+
+    - ``dem.tif`` — elevation, m (≈ 240–2 000 m; depression-free at the 90 m
+      landscape scale, small pits from the bilinear sampling remain);
+    - ``R.tif`` — MJ·mm/(ha·h·a), 300–500;
+    - ``K.tif`` — t·ha·h/(ha·MJ·mm), 0.004–0.012;
+    - ``fvc.tif`` — fraction 0–1 (0 on water);
+    - ``E.tif`` — engineering factor of the mapped measures: level (0.084) and
+      slope (0.414) terraces on sloping cropland, fish-scale pits (0.249) on new
+      plantations and restored land, 1 elsewhere.
+
+    What the demo's erosion raster has and these do not: the nodata mask over
+    water and the densest built-up core (the branch gives A = 0 there, B = 0),
+    and the unfilled DEM (the branch fills depressions by default).
+
+    Returns
+    -------
+    dict
+        Paths, CRS, shape, value ranges.
+    """
+    import rasterio
+
+    year = int(year)
+    if not (_YEAR_RANGE[0] <= year <= _YEAR_RANGE[1]):
+        raise ValueError(f"year {year} is outside {_YEAR_RANGE[0]}–{_YEAR_RANGE[1]}; the demo is designed for 2021–2024")
+    if not (10.0 <= float(resolution_m) <= 1000.0):
+        raise ValueError(f"resolution_m must be between 10 and 1000 m, got {resolution_m}")
+    resolution_m = float(resolution_m)
+    factors: dict[str, np.ndarray] = {}
+    _counties, _region, target, state, erosion, _summary = _generate(
+        boundaries_path, layer, year, resolution_m, seed, factors=factors
+    )
+    del state, erosion
+    out = {key: str(Path(out_dir) / name) for key, (name, _, _) in DEMO_FACTOR_FILES.items()}
+    tags = {**_common_tags(year, seed, resolution_m), "SWC_GENERATOR": "swc_raster.demo.write_demo_factors"}
+    ranges = {}
+    with atomic_outputs(*out.values()) as temps:
+        for (key, (_, unit, description)), tmp in zip(DEMO_FACTOR_FILES.items(), temps, strict=True):
+            a = factors.pop(key).astype(np.float32, copy=False)
+            ranges[key] = (round(float(np.nanmin(a)), 6), round(float(np.nanmax(a)), 6))
+            profile = _gtiff_profile("float32", EROSION_CRS, target.transform, target.width, target.height,
+                                     EROSION_NODATA)
+            with rasterio.open(tmp, "w", **profile) as dst:
+                dst.write(a, 1)
+                dst.update_tags(**tags, SWC_UNIT=unit)
+                dst.update_tags(1, UNIT=unit, QUANTITY=key)
+                dst.set_band_description(1, description)
+                dst.units = (unit,)
+            del a
+    return {"year": year, "seed": seed, "resolution_m": resolution_m, "paths": out, "crs": EROSION_CRS,
+            "shape": target.shape, "ranges": ranges}

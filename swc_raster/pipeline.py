@@ -313,3 +313,31 @@ def write_year_report(cfg: dict, year: int, inputs: dict[str, str], map_pngs: di
                         erosion_by_landcover_csv=inputs["long"], map_pngs=map_pngs,
                         method=method_record(cfg, year, inputs["counties"]), lang=cfg["publish"]["lang"],
                         demo=cfg["demo"], multi_year=multi_year)
+
+
+# --------------------------------------------------------------------------- CSLE branch (issue 7)
+
+
+def csle_erosion_year(cfg: dict, year: int, counties_gpkg: str | Path, outputs: dict[str, str],
+                      log=None) -> dict:
+    """The CSLE branch of one year: check every input of the year, then compute the factors and A.
+
+    ``outputs``: the paths of ``swc_raster.csle_raster.output_paths`` (keys R, K, LS,
+    B, E, T, A, means).  All inputs of the year are validated first (the same checks
+    as the validate_inputs stage, CSLE factors included) so that nothing is computed
+    from a bad input; every problem is reported together.  Returns a summary.
+    """
+    from swc_raster import csle_raster
+    from swc_raster.demo import DEMO_TAG, DEMO_TAG_KEY
+
+    found = validate.validate(cfg, Path.cwd(), years=[year])
+    for w in found:
+        warnings.warn(w, stacklevel=2)
+    entry = next(e for e in cfg["years"] if str(e["year"]) == str(year))
+    inputs = csle_raster.CsleInputs.from_entry(entry)
+    tags = {DEMO_TAG_KEY: DEMO_TAG} if cfg.get("demo") else {}
+    return csle_raster.compute_year(
+        inputs, read_prepared(counties_gpkg), outputs, year=year,
+        min_coverage_pct=float(cfg.get("validation", {}).get("min_coverage_pct", 99.0)),
+        unit_check=str(cfg.get("validation", {}).get("unit_check", "error")),
+        region_code=cfg["region"]["code"], region_name=cfg["region"]["name"], tags=tags, log=log)

@@ -16,9 +16,10 @@ returns the warnings (e.g. "invalid geometry, will be repaired").
 Each problem says which input (config key and file), what is wrong and how to
 fix it, in words a monitoring engineer can act on.
 
-This module is self-contained: it reads the plain config dict (as loaded from
-``config.yaml``) and uses only :mod:`swc_raster.errors` and :mod:`swc_raster.units`
-from the package.  Settings read (all optional; defaults as in the schema):
+This module reads the plain config dict (as loaded from ``config.yaml``) and uses
+only :mod:`swc_raster.errors`, :mod:`swc_raster.units` and, for years computed by the
+CSLE branch (a ``csle:`` block instead of ``erosion:``), the unit and table helpers of
+:mod:`swc_raster.csle_raster` from the package.  Settings read (all optional; defaults as in the schema):
 ``analysis.crs`` (the equal-area CRS used for areas), ``validation.min_coverage_pct``
 (99), ``validation.unit_check`` (``error``) and ``validation.overlap_tolerance_pct`` (0.1).
 """
@@ -51,6 +52,7 @@ from swc_raster.names import normalise_code, normalise_name
 from swc_raster.cellarea import apply_affine, cell_areas_km2, pixel_area_km2
 from swc_raster.errors import (
     FileProblem,
+    InputError,
     InputFilesFailed,
     InputWarning,
     Problem,
@@ -112,7 +114,10 @@ def check_header(
     erosion unit declared and known; year labels unique and each year has both
     rasters; boundary county codes unique; the targets table's counties match the
     boundaries' (codes as strings, names compared after normalising whitespace)
-    and it has the region row.
+    and it has the region row.  A year with a ``csle:`` block (the CSLE branch computes
+    its erosion) instead gets its block checked: DEM on a projected metric grid, units of
+    the DEM, R, K and cover declared and SI, constants plausible, one vegetation input,
+    factor rasters open, the factor table readable with a row for every legend code.
 
     ``generated`` lists paths (as in the config, or absolute) that a workflow rule
     will create: their existence and header checks are skipped.
@@ -136,6 +141,8 @@ def check_data(cfg: Mapping[str, Any], base_dir: str | os.PathLike[str], year: A
     and non-negative, nodata declared (undeclared fill values such as -9999 or
     3.4e38 are detected), unit plausible for the values (``validation.unit_check``
     ``error`` → problem, ``warn`` → warning).  Land cover: every code is in the legend.
+    CSLE factor rasters: cover each county, have data, and values plausible for their
+    declared unit (K not in US units, cover fraction vs percent, NDVI −1…1, DEM in metres).
 
     Warnings are issued with :func:`warnings.warn` (category ``InputWarning``);
     :func:`validate` returns them instead.
@@ -416,8 +423,11 @@ class _Raster:
     usable: bool  # values can be checked (single band)
 
 
-def _open_raster(ctx: _Ctx, y: _Year, key: str) -> _Raster | None:
-    """Open one configured raster and run the header checks; caller closes ``.ds``."""
+def _open_raster(ctx: _Ctx, y: _Year, key: str, what: str | None = None) -> _Raster | None:
+    """Open one configured raster and run the header checks; caller closes ``.ds``.
+
+    ``what`` names the band's content in messages (default: from ``key``).
+    """
     rel = y.entry.get(key)
     if rel is None or str(rel).strip() == "":
         return None  # reported by the config checks
@@ -445,7 +455,7 @@ def _open_raster(ctx: _Ctx, y: _Year, key: str) -> _Raster | None:
     usable = True
     if ds.count != 1:
         usable = False
-        what = "land-cover codes" if key == "landcover" else "erosion modulus"
+        what = what or ("land-cover codes" if key == "landcover" else "erosion modulus")
         ctx.add(
             label,
             f"the raster has {ds.count} bands; swc-raster reads a single band with the {what}.",
@@ -766,8 +776,13 @@ def _sort_key(v: float) -> tuple[int, float]:
     return (1, 0.0) if math.isnan(v) else (0, v)
 
 
-def _check_coverage(ctx: _Ctx, y: _Year, key: str, r: _Raster, counties: _Counties) -> bool:
-    """Coverage of each county by the raster footprint; ``False`` when disjoint."""
+def _check_coverage(
+    ctx: _Ctx, y: _Year, key: str, r: _Raster, counties: _Counties, consequence: str | None = None
+) -> bool:
+    """Coverage of each county by the raster footprint; ``False`` when disjoint.
+
+    ``consequence`` says what happens to the uncovered land (default: from ``key``).
+    """
     if r.crs is None or counties.crs is None or not r.georeferenced or not counties.items:
         return True
     rel = y.entry.get(key)
@@ -802,11 +817,12 @@ def _check_coverage(ctx: _Ctx, y: _Year, key: str, r: _Raster, counties: _Counti
     if low:
         desc = ", ".join(f"{c.name} ({c.code}) {s:.1f} %" for c, s in low)
         gap = "data gap" if key == "erosion" else "unclassified (未分类)"
+        consequence = consequence or f"the rest would be reported as {gap}"
         ctx.add(
             label,
             f"the raster does not cover enough of {'these counties' if len(low) > 1 else 'this county'}: {desc} "
             f"of the county area is inside the raster (minimum {need:g} %, validation.min_coverage_pct); "
-            f"the rest would be reported as {gap}.",
+            f"{consequence}.",
             "use a raster covering the whole region (mosaic adjacent tiles, e.g. `gdalbuildvrt mosaic.vrt a.tif b.tif`), "
             "or lower `validation.min_coverage_pct` if the gap is intended.",
         )
@@ -1283,13 +1299,18 @@ def _check_targets(
 
 
 def _year_header(ctx: _Ctx, y: _Year) -> None:
+    if _is_csle(y):
+        _csle_header(ctx, y)
+        return
     for key, what in (("landcover", "land-cover raster"), ("erosion", "erosion-modulus raster")):
         v = y.entry.get(key)
         if v is None or str(v).strip() == "":
             ctx.add(
                 y.input(key),
                 f"year {y.label} has no {what} (`{key}:` is missing).",
-                f"add `{key}: <path to the {what}>` to the year's entry, or remove the year.",
+                f"add `{key}: <path to the {what}>` to the year's entry"
+                + (" (with `erosion_unit:`), or a `csle:` block to compute it (config/README.md)" if key == "erosion" else "")
+                + ", or remove the year.",
             )
     lc, er = y.entry.get("landcover"), y.entry.get("erosion")
     if lc and er and ctx.key(str(lc)) == ctx.key(str(er)):
@@ -1310,8 +1331,9 @@ def _year_data(ctx: _Ctx, year: Any, counties: _Counties | None) -> None:
     if y is None:
         return
     legend = _read_legend(ctx)
-    unit = _erosion_unit(ctx, y)
-    for key in ("landcover", "erosion"):
+    csle_year = _is_csle(y)
+    unit = None if csle_year else _erosion_unit(ctx, y)
+    for key in ("landcover",) if csle_year else ("landcover", "erosion"):
         r = _open_raster(ctx, y, key)
         if r is None:
             continue
@@ -1331,3 +1353,341 @@ def _year_data(ctx: _Ctx, year: Any, counties: _Counties | None) -> None:
                     _scan_landcover(ctx, y, r, win, legend)
         finally:
             r.ds.close()
+    if csle_year:
+        _csle_data(ctx, y, counties)
+
+
+# --------------------------------------------------------------------------- CSLE years (issue 7)
+#
+# A year with a `csle:` block instead of `erosion:` gets its erosion modulus from
+# swc_raster.csle_raster.  Header checks: the block's keys, declared units (SI only),
+# the DEM on a metric projected grid, the factor table (every legend code present).
+# Data checks: each factor raster covers the counties and has plausible values for
+# its declared unit (K in US units, FVC in percent declared as fraction, scaled NDVI,
+# DEM heights not in metres).
+
+#: Raster keys of a `csle:` block and what their band holds.
+_CSLE_WHAT: Final = {
+    "dem": "elevations (DEM)",
+    "r": "rainfall erosivity R",
+    "k": "soil erodibility K",
+    "fvc": "fractional vegetation cover",
+    "ndvi": "NDVI",
+    "e": "engineering factor E",
+}
+_CSLE_DEFAULT_TABLE: Final = "config/csle_factors.csv"
+
+
+def _is_csle(y: _Year) -> bool:
+    return y.entry.get("csle") is not None
+
+
+def _csle_view(y: _Year) -> _Year:
+    """The year with the `csle:` keys flattened (``csle.dem`` …), so that labels read ``years[Y].csle.dem (path)``."""
+    c = y.entry.get("csle")
+    c = c if isinstance(c, Mapping) else {}
+    return _Year(y.index, y.label, {f"csle.{k}": v for k, v in c.items()})
+
+
+def _csle_raster_keys(c: Mapping[str, Any]) -> list[str]:
+    """Keys of the block holding raster paths (R and K may be constants)."""
+    out = []
+    for key in _CSLE_WHAT:
+        v = c.get(key)
+        if v is None or (isinstance(v, str) and v.strip() == "") or _is_number(v) or isinstance(v, bool):
+            continue
+        out.append(key)
+    return out
+
+
+def _unit_problem(ctx: _Ctx, label: str, msg: str, fix: str) -> None:
+    """A value/unit mismatch: a problem, or a warning with `validation.unit_check: warn`."""
+    if ctx.unit_check() == "warn":
+        ctx.warnings.append(f"[{label}] {msg} (validation.unit_check: warn) Check: {fix}")
+    else:
+        ctx.add(label, msg, fix)
+
+
+def _csle_header(ctx: _Ctx, y: _Year) -> None:
+    from swc_raster import csle_raster as cr
+
+    c = y.entry.get("csle")
+    if not isinstance(c, Mapping):
+        ctx.add(
+            y.input("csle"),
+            f"`csle:` must be a mapping of the CSLE inputs, got {c!r}.",
+            "write it as `csle: {dem: …, r: …, r_unit: …, k: …, k_unit: …, fvc: …}` (config/README.md).",
+        )
+        return
+    # Exactly one of `erosion` and `csle`.  The workflow itself fills in the branch's
+    # output as the year's erosion (swc_raster.config.resolve_csle_erosion): that is not a conflict.
+    from swc_raster.config import CSLE_EROSION, CSLE_EROSION_UNIT
+
+    er, eu = y.entry.get("erosion"), y.entry.get("erosion_unit")
+    if (er not in (None, "") and str(er) != CSLE_EROSION.format(year=y.label)) or (
+        eu not in (None, "") and str(eu) != CSLE_EROSION_UNIT and er in (None, "")
+    ):
+        ctx.add(
+            y.input("csle"),
+            f"year {y.label} has both a finished erosion raster (`erosion:`/`erosion_unit:`) and a `csle:` block.",
+            "keep exactly one: `erosion:` with `erosion_unit:` to use a finished raster, or `csle:` to compute it.",
+        )
+    v = y.entry.get("landcover")
+    if v is None or str(v).strip() == "":
+        ctx.add(
+            y.input("landcover"),
+            f"year {y.label} has no land-cover raster (`landcover:` is missing); the CSLE branch needs it for B, E and T.",
+            "add `landcover: <path to the land-cover raster>` to the year's entry.",
+        )
+    else:
+        r = _open_raster(ctx, y, "landcover")
+        if r is not None:
+            r.ds.close()
+    cv = _csle_view(y)
+
+    # Units (declared, known, SI).
+    units_ok: dict[str, str | None] = {}
+    for key, fn, default in (
+        ("dem_unit", cr.normalise_dem_unit, cr.DEM_UNIT),
+        ("r_unit", cr.normalise_r_unit, None),
+        ("k_unit", cr.normalise_k_unit, None),
+        ("fvc_unit", cr.normalise_fvc_unit, "fraction"),
+    ):
+        try:
+            units_ok[key] = fn(c.get(key, default), y.input(f"csle.{key}", c.get(key)))
+        except UnitError as exc:
+            units_ok[key] = None
+            for p in exc.problems:
+                ctx.add(p.input, p.problem, p.fix)
+
+    # Required inputs and constants.
+    if c.get("dem") in (None, ""):
+        ctx.add(y.input("csle.dem"), "the CSLE block has no DEM (`dem:` is missing).",
+                "add `dem: <path to a DEM in metres on a projected metric grid>`.")
+    for key, unit_key, name, check in (
+        ("r", "r_unit", "R", cr.r_values_problem),
+        ("k", "k_unit", "K", cr.k_values_problem),
+    ):
+        v = c.get(key)
+        label = y.input(f"csle.{key}", v)
+        if v is None or (isinstance(v, str) and v.strip() == "") or isinstance(v, bool):
+            ctx.add(label, f"the CSLE block has no {name} (`{key}:` is missing).",
+                    f"set `{key}:` to a raster path or a constant in SI units.")
+        elif _is_number(v):
+            if v < 0:
+                ctx.add(label, f"{name} = {v} is negative; a CSLE factor cannot be negative.", f"give {name} ≥ 0.")
+            elif units_ok[unit_key] is not None:
+                msg = check(float(v), f"{name} = {v}")
+                if msg:
+                    _unit_problem(ctx, label, msg, f"give {name} in {units_ok[unit_key]} (SI) or correct `{unit_key}`.")
+    has_fvc = c.get("fvc") not in (None, "")
+    has_ndvi = c.get("ndvi") not in (None, "")
+    if has_fvc == has_ndvi:
+        ctx.add(
+            y.input("csle"),
+            "give exactly one vegetation input: `fvc:` (fractional vegetation cover) or `ndvi:` "
+            + ("(both are set)." if has_fvc else "(neither is set)."),
+            "set `fvc:` to a cover raster, or `ndvi:` with the pixel-dichotomy values `ndvi_soil:` and `ndvi_veg:`.",
+        )
+    if has_ndvi:
+        lo, hi = c.get("ndvi_soil", 0.05), c.get("ndvi_veg", 0.85)
+        if not (_is_number(lo) and _is_number(hi) and -1.0 <= lo < hi <= 1.0):
+            ctx.add(
+                y.input("csle.ndvi_soil"),
+                f"ndvi_soil = {lo!r} and ndvi_veg = {hi!r} must be NDVI values with −1 ≤ ndvi_soil < ndvi_veg ≤ 1.",
+                "use the NDVI of bare soil and of full cover, e.g. the 5 % and 95 % quantiles (0.05 and 0.85).",
+            )
+    cap = c.get("lambda_cap_m", 300)
+    if not (_is_number(cap) and cap > 0):
+        ctx.add(y.input("csle.lambda_cap_m"), f"`lambda_cap_m: {cap!r}` is not a positive length in metres.",
+                "use e.g. 300 (the default).")
+    for key, allowed in (("s_method", ("csle", "rusle")), ("b_method", ("jiang1996", "cai2000"))):
+        if key in c and c[key] not in allowed:
+            ctx.add(y.input(f"csle.{key}"), f"`{key}: {c[key]!r}` is not one of {', '.join(allowed)}.",
+                    f"use one of {', '.join(allowed)}.")
+
+    # Raster headers; the DEM must be on a metric projected grid.
+    for key in _csle_raster_keys(c):
+        r = _open_raster(ctx, cv, f"csle.{key}", what=_CSLE_WHAT[key])
+        if r is None:
+            continue
+        try:
+            if key == "dem" and _georeferenced(r):
+                bad = cr.dem_crs_problem(r.ds.crs, c.get("dem"), f"years[{y.label}].csle.dem")
+                if bad:
+                    ctx.add(cv.input("csle.dem", c.get("dem")), *bad)
+                elif r.ds.transform.b != 0 or r.ds.transform.d != 0:
+                    ctx.add(cv.input("csle.dem", c.get("dem")), "the DEM grid is rotated; slopes need a north-up grid.",
+                            f"warp it to a north-up grid: `gdalwarp {c.get('dem')} dem_northup.tif`.")
+        finally:
+            r.ds.close()
+
+    # The factor table: readable, every legend code present.
+    rel = c.get("factor_table", _CSLE_DEFAULT_TABLE)
+    label = y.input("csle.factor_table", rel)
+    path = _check_file(ctx, label, rel)
+    if path is None:
+        return
+    try:
+        table = cr.read_factor_table(path, label)
+    except InputError as exc:
+        for p in exc.problems:
+            ctx.add(label, p.problem, p.fix, FileProblem if isinstance(exc, OSError) else Problem)
+        return
+    legend = _read_legend(ctx)
+    if legend:
+        missing = sorted(legend - table.codes)
+        if missing:
+            ctx.add(
+                label,
+                f"land-use code{'s' if len(missing) > 1 else ''} {', '.join(map(str, missing))} of the legend "
+                f"({ctx.cfg.get('landcover_legend')}) {'are' if len(missing) > 1 else 'is'} missing from the "
+                "CSLE factor table, so B, E and T are unknown there.",
+                "add a row `code,kind,E,T` for each (kind: " + ", ".join(cr.KINDS) + "; E = T = 1 without measures).",
+            )
+
+
+def _georeferenced(r: _Raster) -> bool:
+    return r.crs is not None and r.georeferenced
+
+
+def _scan_values(ctx: _Ctx, label: str, rel: Any, r: _Raster, win: Window) -> dict[str, Any] | None:
+    """Valid-value count, min, max and a subsample (≤ ~1 M values) over ``win``; ``None`` on a read error."""
+    ds, band = r.ds, r.band
+    total = int(win.width) * int(win.height)
+    step = max(1, math.ceil(total / _MAX_SAMPLE))
+    n_valid = n_bad = 0
+    vmin, vmax = math.inf, -math.inf
+    samples: list[np.ndarray] = []
+    for tile in _tiles(ds, band, win):
+        try:
+            data = ds.read(band, window=tile)
+            valid = _valid_mask(ds, band, data, tile)
+        except RasterioError as exc:
+            _read_failed(ctx, label, rel, tile, exc)
+            return None
+        v = data.astype("float64", copy=False)[valid]
+        good = np.isfinite(v)
+        n_bad += int((~good).sum())
+        v = v[good]
+        if v.size == 0:
+            continue
+        n_valid += int(v.size)
+        vmin, vmax = min(vmin, float(v.min())), max(vmax, float(v.max()))
+        samples.append(v[::step])
+    sample = np.concatenate(samples) if samples else np.empty(0)
+    return {"n": n_valid, "n_bad": n_bad, "min": vmin, "max": vmax, "sample": sample, "total": total}
+
+
+def _csle_data(ctx: _Ctx, y: _Year, counties: _Counties | None) -> None:
+    c = y.entry.get("csle")
+    if not isinstance(c, Mapping):
+        return
+    cv = _csle_view(y)
+    for key in _csle_raster_keys(c):
+        rel = c.get(key)
+        label = cv.input(f"csle.{key}", rel)
+        r = _open_raster(ctx, cv, f"csle.{key}", what=_CSLE_WHAT[key])
+        if r is None:
+            continue
+        try:
+            consequence = "A cannot be computed where a factor is missing (that land would be a data gap)"
+            # E of mapped measures may cover part of the region: the factor table applies elsewhere
+            if key != "e" and counties is not None and not _check_coverage(
+                ctx, cv, f"csle.{key}", r, counties, consequence
+            ):
+                continue
+            if not r.usable:
+                continue
+            win = _region_window(r, counties)
+            if win.width <= 0 or win.height <= 0:
+                continue
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", NotGeoreferencedWarning)
+                stats = _scan_values(ctx, label, rel, r, win)
+            if stats is not None:
+                _csle_values(ctx, key, label, rel, c, stats)
+        finally:
+            r.ds.close()
+
+
+def _csle_values(ctx: _Ctx, key: str, label: str, rel: Any, c: Mapping[str, Any], st: Mapping[str, Any]) -> None:
+    from swc_raster import csle_raster as cr
+
+    what = _CSLE_WHAT[key]
+    if st["n"] == 0:
+        ctx.add(
+            label,
+            f"the raster has no {what} over the counties: all {st['total']} pixels of the region's window are nodata"
+            + (" or not finite." if st["n_bad"] else "."),
+            "check that this is the right file and that its nodata value is not a real value.",
+        )
+        return
+    if st["n_bad"]:
+        ctx.add(
+            label,
+            f"{st['n_bad']} NaN or infinite value{'s' if st['n_bad'] != 1 else ''} outside the declared nodata.",
+            f"declare NaN as nodata (`gdal_edit.py -a_nodata nan {rel}`) or recompute the raster.",
+        )
+    vmin, vmax = st["min"], st["max"]
+    median = float(np.median(st["sample"])) if st["sample"].size else float("nan")
+    if key == "dem":
+        lo, hi = cr.DEM_PLAUSIBLE_M
+        if vmin < lo or vmax > hi:
+            ctx.add(
+                label,
+                f"DEM heights range {_fmt_num(vmin)} … {_fmt_num(vmax)}, outside {lo:g} … {hi:g} m: not metres "
+                "(decimetres? centimetres?) or an undeclared fill value.",
+                f"give heights in metres (`dem_unit: m`) and declare the fill value as nodata "
+                f"(`gdal_edit.py -a_nodata <value> {rel}`).",
+            )
+        return
+    if vmin < 0 and key in ("r", "k", "fvc", "e"):
+        ctx.add(
+            label,
+            f"negative values (minimum {_fmt_num(vmin)}); {what} cannot be negative.",
+            f"recompute the raster, or if {_fmt_num(vmin)} marks missing data declare it: "
+            f"`gdal_edit.py -a_nodata {_fmt_num(vmin)} {rel}`.",
+        )
+        return
+    if key in ("r", "k"):
+        unit_key = f"{key}_unit"
+        try:
+            unit = (cr.normalise_r_unit if key == "r" else cr.normalise_k_unit)(c.get(unit_key))
+        except UnitError:
+            return  # reported by the header checks
+        msg = (cr.r_values_problem if key == "r" else cr.k_values_problem)(median, "the raster")
+        if msg:
+            conv = (f"if it is in US customary units, convert it (K_SI = {cr.K_US_TO_SI} × K_US)" if key == "k"
+                    else f"if it is in US customary units, convert it (R_SI = {cr.R_US_TO_SI} × R_US)")
+            _unit_problem(ctx, label, msg.removeprefix("the raster: "),
+                          f"{conv}; `{unit_key}` must describe the values ({unit}); if they really are this "
+                          "low/high, set `validation.unit_check: warn`.")
+    elif key == "fvc":
+        try:
+            unit = cr.normalise_fvc_unit(c.get("fvc_unit", "fraction"))
+        except UnitError:
+            return
+        if unit == "fraction" and vmax > 1.0 + 1e-3:
+            _unit_problem(ctx, label,
+                          f"vegetation cover is declared as a fraction (0–1) but reaches {_fmt_num(vmax)} "
+                          f"(median {_fmt_num(median)}): it looks like percent.",
+                          "set `fvc_unit: percent` (or divide the raster by 100).")
+        elif unit == "percent" and vmax <= 1.0:
+            _unit_problem(ctx, label,
+                          f"vegetation cover is declared in percent (0–100) but never exceeds {_fmt_num(vmax)}: "
+                          "it looks like a fraction (0–1).",
+                          "set `fvc_unit: fraction`.")
+        elif vmax > 100.0 + 1e-3:
+            ctx.add(label, f"vegetation cover reaches {_fmt_num(vmax)} %, above 100 %.",
+                    "check the raster (a scaled integer product? an undeclared fill value?).")
+    elif key == "e" and vmax > 1.0 + 1e-6:
+        ctx.add(label, f"E reaches {_fmt_num(vmax)}; the engineering factor lies in 0–1 (1 = no measures).",
+                f"recompute the raster, or declare its fill value as nodata (`gdal_edit.py -a_nodata <value> {rel}`).")
+    elif key == "ndvi":
+        if vmin < -1.0 - 1e-3 or vmax > 1.0 + 1e-3:
+            _unit_problem(ctx, label,
+                          f"NDVI ranges {_fmt_num(vmin)} … {_fmt_num(vmax)}, outside −1 … 1: a scaled product "
+                          "(MODIS NDVI is stored ×10 000) or an undeclared fill value?",
+                          f"rescale it (`gdal_calc.py -A {rel} --calc=\"A*0.0001\" --outfile=ndvi.tif`) and declare "
+                          "the fill value as nodata.")

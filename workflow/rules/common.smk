@@ -18,7 +18,7 @@ os.environ.update(
 SWC_ENV = str(Path(_REPO) / "environment.yml")
 
 from swc_raster.batches import plan
-from swc_raster.config import year_inputs
+from swc_raster.config import resolve_csle_erosion, year_inputs
 from swc_raster.errors import ValidationFailed
 from swc_raster.pipeline import MAP_KINDS
 from swc_raster.validate import check_header
@@ -27,11 +27,19 @@ validate(config, "../schemas/config.schema.yaml")
 
 # Rasters that a rule of this workflow makes (the demo) are not checked before they exist.
 DEMO_INPUT = "resources/demo/{year}/{kind}.tif"
+# The demo's CSLE factor rasters, made by the demo_factors rule; `csle:` key → file kind.
+DEMO_FACTOR_KINDS = {"dem": "dem", "r": "R", "k": "K", "fvc": "fvc", "e": "E"}
 GENERATED = [
     path
     for entry in config["years"]
     for kind in ("landcover", "erosion")
     if (path := entry.get(kind)) == DEMO_INPUT.format(year=entry["year"], kind=kind)
+] + [
+    path
+    for entry in config["years"]
+    for key, kind in DEMO_FACTOR_KINDS.items()
+    if (path := (entry.get("csle") or {}).get(key))
+    == DEMO_INPUT.format(year=entry["year"], kind=kind)
 ]
 # Cheap checks of every input (files open, CRSs, units, targets vs boundaries), all
 # reported together before any job runs.
@@ -41,6 +49,10 @@ if _problems:
 
 YEARS = year_inputs(config)
 YEAR_LABELS = [str(y) for y in YEARS]
+# Years whose erosion modulus the CSLE branch computes (rule csle_erosion); their
+# `erosion`/`erosion_unit` become the branch's output for every later stage.
+CSLE_YEARS = [str(y) for y, inputs in YEARS.items() if inputs.is_csle]
+resolve_csle_erosion(config)
 BATCHES = plan(config)  # independent jobs; raises with advice when one would be too big
 
 
@@ -78,7 +90,32 @@ def landcover_input(wildcards):
 
 
 def erosion_input(wildcards):
+    """The year's erosion raster; for a CSLE year results/{year}/csle/A_t_km2.tif."""
     return YEARS[int(wildcards.year)].erosion
+
+
+def csle_inputs(wildcards):
+    """The files a CSLE year reads: land cover, DEM, R/K/cover/E rasters, factor table."""
+    block = YEARS[int(wildcards.year)].csle
+    inputs = {
+        "landcover": landcover_input(wildcards),
+        "dem": block["dem"],
+        "factor_table": block.get("factor_table", "config/csle_factors.csv"),
+        "counties": "results/common/counties.gpkg",
+    }
+    for key in ("r", "k", "fvc", "ndvi", "e"):
+        value = block.get(key)
+        if isinstance(value, str) and not _is_number(value):  # R and K may be constants
+            inputs[key] = value
+    return inputs
+
+
+def _is_number(text):
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def year_outputs(year):
@@ -157,4 +194,5 @@ def all_outputs():
 
 
 def erosion_unit(wildcards):
+    """The unit of the year's erosion raster; t/km2/a for a CSLE year."""
     return YEARS[int(wildcards.year)].erosion_unit

@@ -14,3 +14,22 @@ rule demo_rasters:
         SWC_ENV
     script:
         "../scripts/demo_rasters.py"
+
+
+# The demo's CSLE inputs of one year (DEM, R, K, vegetation cover, E of its terraces), for years whose
+# config computes the erosion with the CSLE branch; the land cover is demo_rasters'.
+rule demo_factors:
+    input:
+        boundaries="boundaries/jincheng_counties.gpkg",
+    output:
+        dem=DEMO_INPUT.format(year="{year}", kind="dem"),
+        r=DEMO_INPUT.format(year="{year}", kind="R"),
+        k=DEMO_INPUT.format(year="{year}", kind="K"),
+        fvc=DEMO_INPUT.format(year="{year}", kind="fvc"),
+        e=DEMO_INPUT.format(year="{year}", kind="E"),
+    log:
+        "logs/demo/{year}_factors.log",
+    conda:
+        SWC_ENV
+    script:
+        "../scripts/demo_factors.py"

@@ -1,0 +1,10 @@
+"""Rule csle_erosion: one year's CSLE factors and erosion modulus A from its `csle:` inputs."""
+
+from swc_raster.logs import logged
+from swc_raster.pipeline import csle_erosion_year
+
+with logged(snakemake.log[0]) as log:
+    outputs = {key: snakemake.output[key] for key in ("R", "K", "LS", "B", "E", "T", "A", "means")}
+    summary = csle_erosion_year(snakemake.config, int(snakemake.wildcards.year), snakemake.input.counties, outputs,
+                                log=log)
+    log.info("CSLE branch done: %s", summary)
