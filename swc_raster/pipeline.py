@@ -280,7 +280,8 @@ def method_record(cfg: dict, year: int, counties_gpkg: str | Path) -> dict:
     counties = read_prepared(counties_gpkg)
     entry = next(e for e in cfg["years"] if int(e["year"]) == int(year))
     return {
-        "formula": "rate = (land − erosion) / land × 100; erosion = grades 2–6 (A ≥ T), SL 190-2007",
+        "formula": ("rate = (land − gap − erosion) / (land − gap) × 100; erosion = SL 190-2007 grades 2–6 (A ≥ T); "
+                    "erosion nodata counts as non-eroded land; gap = land outside the erosion raster (0 when covered)"),
         "allowable_loss_t_km2": {f"{c} {n}": float(t) for c, n, t in
                                  zip(counties.county_code, counties.county_name, counties.t_allowable_t_km2)},
         "analysis_crs": cfg["analysis"]["crs"],
@@ -291,7 +292,7 @@ def method_record(cfg: dict, year: int, counties_gpkg: str | Path) -> dict:
         "inputs": {"boundaries": cfg["boundaries"]["path"], "targets": cfg["targets"], "landcover_legend": cfg["landcover_legend"],
                    "landcover": entry["landcover"], "erosion": entry["erosion"]},
         "software": tables.software_versions(),
-    }
+    } | ({"csle": entry["csle"]} if entry.get("csle") else {})
 
 
 def write_year_tables(cfg: dict, year: int, rates_csv: str, comparison_csv: str, long_csv: str, counties_gpkg: str,
