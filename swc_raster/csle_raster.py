@@ -65,6 +65,7 @@ import numpy as np
 from affine import Affine
 
 from swc_raster import csle
+from swc_raster.align import open_raster
 from swc_raster.atomic import atomic_outputs
 from swc_raster.errors import CoverageError, CrsError, InputError, InputFileError, InputWarning, UnitError
 
@@ -469,24 +470,6 @@ def _window_over(ds_transform: Any, bounds: tuple[float, float, float, float], f
     return r0, c0, r1, c1
 
 
-def _open(path: str | os.PathLike[str], label: str):
-    import rasterio
-
-    p = Path(path)
-    if not p.exists():
-        raise InputFileError(f"{label} ({path})", "the file does not exist.", "check the path in the config.")
-    try:
-        src = rasterio.open(p)
-    except rasterio.RasterioIOError as exc:
-        raise InputFileError(f"{label} ({path})", f"cannot be opened as a raster ({exc}).",
-                             "re-export it as a GeoTIFF.") from exc
-    if src.crs is None:
-        src.close()
-        raise CrsError(f"{label} ({path})", "has no CRS, so it cannot be placed on the DEM's grid.",
-                       f"assign the right one, e.g. `gdal_edit.py -a_srs EPSG:4547 {path}`.")
-    return src
-
-
 def _footprint(src: Any, crs: Any):
     from swc_raster.align import footprint
 
@@ -507,7 +490,7 @@ def _warp(path: str, label: str, grid: _Grid, *, categorical: bool, nearest: boo
     from rasterio.enums import Resampling
     from rasterio.vrt import WarpedVRT
 
-    with _open(path, label) as src:
+    with open_raster(path, label) as src:
         coarse = grid.res > _COARSEN_RATIO * _source_cell_m(src, grid.crs)
         if categorical:
             rs = Resampling.mode if coarse else Resampling.nearest
@@ -747,7 +730,7 @@ def compute_year(
 
     # ---- 1. DEM window, slope, λ, LS ---------------------------------------------------------
     dem_label = f"{lab('dem')} ({inputs.dem})"
-    with _open(inputs.dem, lab("dem")) as src:
+    with open_raster(inputs.dem, lab("dem")) as src:
         bad = dem_crs_problem(src.crs, inputs.dem, lab("dem"))
         if bad:
             raise CrsError(dem_label, *bad)
@@ -798,7 +781,7 @@ def compute_year(
                        ("ndvi", inputs.ndvi)):
         if value is not None and _is_path(value):
             name = lab(key) if key != "landcover" else inputs.label.replace(".csle", ".landcover")
-            with _open(value, name) as s:
+            with open_raster(value, name) as s:
                 fp = _footprint(s, full.crs)
             cover = cover.intersection(_check_cover(fp, f"{name} ({value})", region, min_coverage_pct))
     if cover.is_empty:

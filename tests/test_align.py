@@ -1,10 +1,8 @@
 """Alignment: any CRS, grid and unit onto the analysis grid, checked by independent means."""
 
 import numpy as np
-import pandas as pd
 import pytest
 import rasterio
-import yaml
 from pyproj import Geod, Transformer
 from rasterio.enums import Resampling
 from rasterio.transform import from_origin
