@@ -27,7 +27,7 @@ from rasterio.windows import Window
 
 from swc_raster.atomic import atomic_path
 from swc_raster.cellarea import pixel_area_km2
-from swc_raster.errors import CrsError, InputFileError
+from swc_raster.errors import CrsError, InputError, InputFileError
 from swc_raster.grid import AnalysisGrid
 from swc_raster.units import T_PIXEL, normalise_unit, to_t_km2
 
@@ -93,7 +93,12 @@ def align_landcover(src_path: str | Path, grid: AnalysisGrid, out_path: str | Pa
             rs = _resampling(src, grid, Resampling.mode, Resampling.nearest)
         else:
             rs = Resampling[method]
-        dtype = "uint8" if np.dtype(src.dtypes[0]).itemsize == 1 else "uint16"
+        src_dtype = np.dtype(src.dtypes[0])
+        if src_dtype.kind not in "ui" or (src_dtype.kind == "i" and src_dtype.itemsize == 1) or src_dtype.itemsize > 2:
+            raise InputError(f"land cover ({src_path})", f"has data type {src_dtype}; class codes must be unsigned 8- or "
+                             "16-bit integers, or they could be truncated into other classes.",
+                             "convert it, e.g. `gdal_translate -ot UInt16 in.tif out.tif` (after checking codes are 0–65535).")
+        dtype = "uint8" if src_dtype.itemsize == 1 else "uint16"
         _warp_to(src, grid, Path(out_path), dtype, LANDCOVER_NODATA, rs, window_size)
     return rs.name
 

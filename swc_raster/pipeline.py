@@ -23,7 +23,7 @@ from swc_raster import (align, boundaries, gis_outputs, maps, progress, rates, r
                         validate, zonal)
 from swc_raster.atomic import atomic_path
 from swc_raster.config import allowable_loss
-from swc_raster.errors import InputError, InputFileError
+from swc_raster.errors import CoverageError, InputError, InputFileError
 from swc_raster.grading import check_allowable_loss
 from swc_raster.grid import AnalysisGrid, require_equal_area
 
@@ -71,11 +71,18 @@ def prepare_batch(cfg: dict, counties_gpkg: str | Path, codes: list[str], out_gp
                          "rerun prepare_boundaries (the boundaries file changed after planning).")
     batch["zone"] = np.arange(1, len(batch) + 1, dtype="int32")
     grid = AnalysisGrid.covering(tuple(batch.total_bounds), cfg["analysis"]["crs"], cfg["analysis"]["resolution_m"])
+    cells = zonal.write_zones_raster(batch, grid, out_zones)
+    # A county holding no cell centre would have no rate: stop here, before any raster work.
+    empty = [f"{c} {n}" for z, c, n in zip(batch.zone, batch.county_code, batch.county_name) if cells[z] == 0]
+    if empty:
+        Path(out_zones).unlink()
+        raise CoverageError(f"counties {', '.join(empty)}",
+                            f"contain no cell centre of the {grid.res:g} m analysis grid, so they would have no rate.",
+                            "use a finer analysis.resolution_m, or check that these polygons are not slivers.")
     with atomic_path(out_gpkg) as tmp:
         batch.to_file(tmp, layer=LAYER, driver="GPKG")
     with atomic_path(out_grid) as tmp:
         grid.to_json(tmp)
-    zonal.write_zones_raster(batch, grid, out_zones)
     return grid
 
 
@@ -108,9 +115,10 @@ def grade_year(erosion_aligned: str | Path, erosion_source: str | Path, counties
 
 
 def tabulate_batch(cfg: dict, landcover_aligned: str | Path, grade: str | Path, counties_gpkg: str | Path,
-                   grid_json: str | Path, out_crosstab: str | Path, window_size: int = 2048,
+                   grid_json: str | Path, out_crosstab: str | Path, mem_mb: float = 1000,
                    workers: int | None = None) -> None:
-    """County × land cover × grade areas of one batch (NetCDF)."""
+    """County × land cover × grade areas of one batch (NetCDF); the window size follows from ``mem_mb`` and ``workers``."""
+    window_size = zonal.window_for_memory(mem_mb, workers or 1)
     counties = read_prepared(counties_gpkg)
     legend = read_legend(cfg["landcover_legend"])
     table = zonal.crosstab(landcover_aligned, grade, counties, legend["code"].tolist(),
@@ -162,8 +170,8 @@ def mosaic(sources: list[str], out_path: str | Path, *, grade_cog: bool = False)
     merged = out_path.with_name(f".{out_path.stem}.merged.tif") if grade_cog else None
     with atomic_path(merged or out_path) as tmp:
         rasterio.merge.merge(sources, nodata=profile["nodata"], dst_path=tmp, mem_limit=256,
-                             dst_kwds={k: profile[k] for k in ("tiled", "blockxsize", "blockysize", "compress")
-                                       if k in profile})
+                             dst_kwds={**{k: profile[k] for k in ("tiled", "blockxsize", "blockysize", "compress")
+                                          if k in profile}, "BIGTIFF": "IF_SAFER"})
         if colormap:
             with rasterio.open(tmp, "r+") as dst:
                 dst.write_colormap(1, colormap)
@@ -189,9 +197,25 @@ def rates_year(cfg: dict, year: int, crosstab_nc: str | Path, counties_gpkg: str
     out = rates.county_rates(table, dict(zip(counties.county_code, counties.county_name)),
                              dict(zip(counties.county_code, counties.t_allowable_t_km2)), year=year,
                              region_code=cfg["region"]["code"], region_name=cfg["region"]["name"])
+    _warn_large_nodata(out)
     with atomic_path(out_csv) as tmp:
         out.to_csv(tmp, index=False, encoding="utf-8")
     return out
+
+
+#: Above this share of a county's land, erosion nodata (counted as non-eroded) is worth a warning.
+NODATA_WARN_PCT = 5.0
+
+
+def _warn_large_nodata(table: pd.DataFrame) -> None:
+    """Nodata inside the raster counts as non-eroded (rivers, masked towns); a large share may be a clipped raster."""
+    counties = table[table.level == "county"]
+    share = 100.0 * counties.nodata_area_km2 / counties.land_area_km2
+    for (_, row), pct in zip(counties.iterrows(), share):
+        if pct > NODATA_WARN_PCT:
+            warnings.warn(f"county {row.county_code} {row.county_name}: {pct:.1f} % of its land has no erosion data and "
+                          "is counted as non-eroded (as for rivers and masked towns). If the erosion raster was clipped or "
+                          "has holes, the rate is too high: supply a raster that covers the county.", stacklevel=2)
 
 
 def compare_year(cfg: dict, rates_csv: str | Path, counties_gpkg: str | Path, out_csv: str | Path) -> list[str]:
@@ -218,7 +242,7 @@ def summarise_years(cfg: dict, rate_csvs: list[str], out_rates: str | Path, out_
     for path, frame in outputs.items():
         with atomic_path(path) as tmp:
             frame.to_csv(tmp, index=False, encoding="utf-8")
-    progress.plot_county_progress(long, table, out_chart, demo=cfg["demo"])
+    progress.plot_county_progress(long, table, out_chart, lang=cfg["publish"]["lang"], demo=cfg["demo"])
     return outputs[out_progress]
 
 
@@ -237,11 +261,12 @@ def transitions_between(grade_from: str | Path, grade_to: str | Path, zones_tif:
     transitions.change_map(grade_from, grade_to, out_map)
 
 
-def concat_csv(sources: list[str], out_csv: str | Path) -> None:
-    """Stack the batches' tables (same columns) into one CSV."""
+def gather_transitions(tables: list[str], change_maps: list[str], out_csv: str | Path, out_map: str | Path) -> None:
+    """Stack the batches' transition tables into one CSV and mosaic their change maps."""
     with atomic_path(out_csv) as tmp:
-        pd.concat([pd.read_csv(p, dtype={"county_code": str}) for p in sources], ignore_index=True).to_csv(
+        pd.concat([pd.read_csv(p, dtype={"county_code": str}) for p in tables], ignore_index=True).to_csv(
             tmp, index=False, encoding="utf-8")
+    mosaic(change_maps, out_map)
 
 
 def validate_year(cfg: dict, year: int, out_json: str | Path) -> list[str]:
@@ -307,9 +332,13 @@ def write_gis(rates_csv: str, comparison_csv: str, counties_gpkg: str, out_gpkg:
     gis_outputs.write_counties_gpkg(counties_gpkg, rates_csv, comparison_csv, out_gpkg)
 
 
-def write_year_report(cfg: dict, year: int, inputs: dict[str, str], map_pngs: dict[str, str], out_html: str | Path,
-                      multi_year: dict | None = None) -> None:
-    """The self-contained HTML assessment report of one year."""
+def write_year_report(cfg: dict, year: int, inputs: dict[str, str], out_html: str | Path) -> None:
+    """The self-contained HTML assessment report of one year (with the multi-year section when given its inputs)."""
+    map_pngs = {kind: inputs[f"map_{kind}"] for kind in MAP_KINDS}
+    multi_year = None
+    if "progress" in inputs:
+        multi_year = {"rates_by_year": inputs["rates_by_year"], "progress": inputs["progress"],
+                      "charts": {"progress_chart": inputs["progress_chart"]}}
     report.write_report(out_html, year=year, county_rates_csv=inputs["rates"], target_comparison_csv=inputs["comparison"],
                         erosion_by_landcover_csv=inputs["long"], map_pngs=map_pngs,
                         method=method_record(cfg, year, inputs["counties"]), lang=cfg["publish"]["lang"],

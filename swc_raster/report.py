@@ -64,6 +64,7 @@ _MULTI_CAPTIONS = {
     "rates_by_year": ("历年水土保持率", "Conservation rate by year"),
     "progress": ("变化与目标进展", "Change and progress towards targets"),
     "charts": ("图表", "Charts"),
+    "progress_chart": ("各县（市、区）水土保持率逐年变化与目标", "Conservation rate by year and the targets, by county"),
 }
 _IMAGE_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".svg": "image/svg+xml"}
 

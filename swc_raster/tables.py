@@ -381,7 +381,8 @@ def grades_table(rates: pd.DataFrame, lang: str = "zh") -> Table:
     )
     for _, r in rates.iterrows():
         land = r["land_area_km2"]
-        share = 100.0 * r["erosion_area_km2"] / land if land else float("nan")
+        assessed = land - r.get("gap_area_km2", 0.0)  # the rate's denominator: land with erosion data
+        share = 100.0 * r["erosion_area_km2"] / assessed if assessed else float("nan")
         table.rows.append(
             [
                 r["county_code"],

@@ -1,8 +1,11 @@
 """Alignment: any CRS, grid and unit onto the analysis grid, checked by independent means."""
 
+import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
 import rasterio
+import shapely
 from pyproj import Geod, Transformer
 from rasterio.enums import Resampling
 from rasterio.transform import from_origin
@@ -10,9 +13,10 @@ from rasterio.warp import calculate_default_transform, reproject
 from rasterio.windows import Window
 
 from swc_raster import pipeline
-from swc_raster.align import align_erosion
+from swc_raster.align import align_erosion, align_landcover
 from swc_raster.cellarea import pixel_area_km2
 from swc_raster.config import validate_config
+from swc_raster.errors import CoverageError, InputError
 from swc_raster.grid import AnalysisGrid
 from tests._rasters import ALBERS, ROOT, counties, erosion_raster, landcover_raster, write
 
@@ -24,7 +28,8 @@ def _rates(tmp, name, erosion, unit, landcover):
     d = tmp / name
     d.mkdir()
     counties(CODES).to_file(d / "b.gpkg", layer="counties")
-    cfg = validate_config({"boundaries": {"path": str(d / "b.gpkg")}, "landcover_legend": str(ROOT / "config/landcover_legend.csv"),
+    cfg = validate_config({"region": {"code": "140500", "name": "两县"}, "boundaries": {"path": str(d / "b.gpkg")},
+                           "targets": str(ROOT / "config/targets.csv"), "landcover_legend": str(ROOT / "config/landcover_legend.csv"),
                            "years": [{"year": 2023, "landcover": str(landcover), "erosion": str(erosion), "erosion_unit": unit}]})
     pipeline.prepare_boundaries(cfg, d / "all.gpkg")
     pipeline.prepare_batch(cfg, d / "all.gpkg", CODES, d / "c.gpkg", d / "grid.json", d / "zones.tif")
@@ -85,3 +90,31 @@ def test_projected_pixel_area_matches_the_geodesic_area_of_the_cell(tmp_path):
         got = pixel_area_km2(ds, Window(0, 0, 1, 1))[0, 0]
     assert got == pytest.approx(geodesic, rel=1e-5)
     assert abs(got / 0.0009 - 1) > 1e-4  # the correction is real, not a no-op
+
+
+def test_a_sliver_county_stops_prepare_batch_before_any_raster_work(tmp_path):
+    area = counties(CODES).to_crs(ALBERS)
+    x0, y0, _, _ = area.total_bounds
+    xs = np.floor(x0 / 30) * 30 + 30 * 10 + 20  # between two columns of cell centres (…+15, …+45)
+    sliver = gpd.GeoDataFrame({"county_code": ["999999"], "county_name": ["细县"]},
+                              geometry=[shapely.box(xs, y0 + 100, xs + 5, y0 + 5000)], crs=ALBERS).to_crs("EPSG:4326")
+    both = gpd.GeoDataFrame(pd.concat([counties(CODES)[["county_code", "county_name", "geometry"]], sliver]), crs="EPSG:4326")
+    both.to_file(tmp_path / "b.gpkg", layer="counties")
+    cfg = validate_config({"region": {"code": "140500", "name": "区"}, "boundaries": {"path": str(tmp_path / "b.gpkg")},
+                           "targets": "t.csv", "years": [{"year": 2023, "landcover": "l.tif"}]})
+    pipeline.prepare_boundaries(cfg, tmp_path / "all.gpkg")
+    with pytest.raises(CoverageError, match="999999 细县.*no cell centre.*resolution_m"):
+        pipeline.prepare_batch(cfg, tmp_path / "all.gpkg", [*CODES, "999999"], tmp_path / "c.gpkg", tmp_path / "g.json",
+                               tmp_path / "z.tif")
+    assert not any((tmp_path / n).exists() for n in ("c.gpkg", "g.json", "z.tif"))
+
+
+def test_float_land_cover_is_refused_not_truncated(tmp_path):
+    area = counties(CODES)
+    lc = landcover_raster(tmp_path / "lc.tif", area)
+    with rasterio.open(lc) as src:
+        write(tmp_path / "lc_float.tif", src.read(1).astype("float32"), src.crs, src.transform, 0.0)
+    grid = AnalysisGrid.covering(tuple(area.to_crs(ALBERS).total_bounds), ALBERS, 500)
+    with pytest.raises(InputError, match="float32.*gdal_translate -ot UInt16"):
+        align_landcover(tmp_path / "lc_float.tif", grid, tmp_path / "out.tif")
+    assert not (tmp_path / "out.tif").exists()

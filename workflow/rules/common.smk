@@ -74,8 +74,9 @@ def batch_codes(wildcards):
     return list(BATCHES[wildcards.batch].codes)
 
 
-# Declared resources scale with the batch's grid. Rough costs on one core:
-# ~0.2 µs per cell to warp and write, ~0.05 µs per cell to grade or count.
+# Declared resources. Memory is bounded by the processing window, not by the grid, so
+# it is a fixed budget; runtime scales with the batch's cell count (rough costs on one
+# core: ~0.2 µs per cell to warp and write, ~0.05 µs per cell to grade or count).
 def mem_mb_for(wildcards):
     return 2000
 

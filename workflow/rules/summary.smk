@@ -58,4 +58,4 @@ rule gather_transitions:
     conda:
         SWC_ENV
     script:
-        "../scripts/mosaic.py"
+        "../scripts/gather_transitions.py"

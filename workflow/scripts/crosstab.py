@@ -2,10 +2,8 @@
 
 from swc_raster.logs import logged
 from swc_raster.pipeline import tabulate_batch
-from swc_raster.zonal import window_for_memory
 
 with logged(snakemake.log[0]):
     tabulate_batch(snakemake.config, snakemake.input.landcover, snakemake.input.grade, snakemake.input.counties,
-                   snakemake.input.grid, snakemake.output.crosstab,
-                   window_size=window_for_memory(snakemake.resources.mem_mb, snakemake.threads),
+                   snakemake.input.grid, snakemake.output.crosstab, mem_mb=snakemake.resources.mem_mb,
                    workers=snakemake.threads)
