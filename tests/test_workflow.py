@@ -232,3 +232,14 @@ def test_killed_run_leaves_no_complete_looking_output_and_resumes_to_identical_r
                                   pd.read_csv(tmp_path / "results/2023/county_rates.csv"))
     with rasterio.open(case / "results/2023/erosion_grade.tif") as a, rasterio.open(tmp_path / "results/2023/erosion_grade.tif") as b:
         np.testing.assert_array_equal(a.read(1), b.read(1))
+
+
+def test_snakemake_report_packs_the_registered_outputs(case):
+    import zipfile
+
+    result = run(case, case / "config.yaml", "--report", str(case / "report.zip"))
+    assert result.returncode == 0, result.stderr[-3000:]
+    names = zipfile.ZipFile(case / "report.zip").namelist()
+    raw = [n for n in names if "/data/raw/" in n]  # the registered outputs (the archive's own index is outside)
+    for expected in ["report.html", "rate.png", "target_gap.png", "swc_tables.xlsx", "erosion_grade.tif", "counties.gpkg"]:
+        assert any(n.endswith("/" + expected) for n in raw), expected
