@@ -29,6 +29,7 @@ from swc_raster.atomic import atomic_path
 from swc_raster.cellarea import pixel_area_km2
 from swc_raster.errors import CrsError, InputError, InputFileError
 from swc_raster.grid import AnalysisGrid
+from swc_raster.logs import progress
 from swc_raster.units import T_PIXEL, normalise_unit, to_t_km2
 
 EROSION_NODATA = -9999.0
@@ -80,7 +81,8 @@ def _warp_to(src, grid: AnalysisGrid, out_path: Path, dtype: str, nodata: float,
     with WarpedVRT(src, crs=grid.crs, transform=grid.transform, width=grid.width, height=grid.height,
                    resampling=resampling, nodata=nodata, dtype=dtype, tolerance=1e-6) as vrt, atomic_path(out_path) as tmp:
         with rasterio.open(tmp, "w", **profile) as dst:
-            for win in grid.windows(window_size):
+            windows = grid.windows(window_size)
+            for win in progress(windows, len(windows), f"warping {Path(src.name).name}"):
                 block = vrt.read(1, window=win)
                 dst.write(convert(block) if convert else block, 1, window=win)
 

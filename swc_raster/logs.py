@@ -43,3 +43,12 @@ def logged(log_path: str | Path) -> Iterator[logging.Logger]:
             pywarn.removeHandler(h)
             h.close()
         logging.captureWarnings(False)
+
+
+def progress(items, total: int, what: str, every_pct: float = 10.0):
+    """Yield ``items`` and log ``what: n/total (p %)`` about every ``every_pct`` percent."""
+    step = max(1, int(total * every_pct / 100))
+    for i, item in enumerate(items, start=1):
+        yield item
+        if i % step == 0 or i == total:
+            log.info("%s: %d/%d parts (%.0f %%)", what, i, total, 100.0 * i / total)

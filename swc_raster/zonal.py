@@ -40,6 +40,7 @@ from swc_raster.atomic import atomic_path
 from swc_raster.boundaries import zones_in_window
 from swc_raster.grading import ALL_CODES, GAP_GRADE, OUTSIDE, grade_modulus
 from swc_raster.grid import AnalysisGrid
+from swc_raster.logs import progress
 
 N_GRADES = len(ALL_CODES)  # 0..7
 #: Smallest and largest window sizes (cells a side) the engine accepts.
@@ -123,7 +124,8 @@ def write_grade_raster(erosion_aligned: str | Path, erosion_source: str | Path, 
     t_by_zone = np.asarray(t_by_zone, dtype="float64")
     with rasterio.open(erosion_aligned) as ero, atomic_path(out_path) as tmp:
         with rasterio.open(tmp, "w", **grid.profile("uint8", OUTSIDE)) as dst:
-            for win in grid.windows(window_size):
+            windows = grid.windows(window_size)
+            for win in progress(windows, len(windows), "grading"):
                 zone = zones.burn(grid.transform, win)
                 a = ero.read(1, window=win).astype("float64")
                 a[a == EROSION_NODATA] = np.nan
@@ -480,7 +482,8 @@ def crosstab(landcover_aligned: str | Path, grade_path: str | Path, counties: gp
                 counter.close()
     else:
         with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=args) as pool:
-            for counts in pool.map(_count_windows, _batches(windows, 8 * workers)):
+            chunks = list(_batches(windows, 8 * workers))
+            for counts in progress(pool.map(_count_windows, chunks), len(chunks), "counting"):
                 total += counts
     zone_to_code = dict(zip(counties["zone"], counties["county_code"]))
     area = total[1:] * grid.cell_area_km2
