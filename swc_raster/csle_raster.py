@@ -65,7 +65,7 @@ import numpy as np
 from affine import Affine
 
 from swc_raster import csle
-from swc_raster.align import open_raster
+from swc_raster.align import COARSEN_RATIO, open_raster
 from swc_raster.atomic import atomic_outputs
 from swc_raster.errors import CoverageError, CrsError, InputError, InputFileError, InputWarning, UnitError
 
@@ -125,8 +125,6 @@ R_SI_PLAUSIBLE: Final = (10.0, 30_000.0)
 #: Plausible DEM heights, m (Dead Sea shore … Everest with margin).
 DEM_PLAUSIBLE_M: Final = (-500.0, 9000.0)
 
-#: The grid coarsens a source when its cell is this much larger than the source's (as in align).
-_COARSEN_RATIO: Final = 1.5
 #: Output margin beyond the region's bounding box, cells.
 _OUTPUT_MARGIN_CELLS: Final = 5
 #: Block size over which one cell area is computed (the areal scale varies smoothly).
@@ -491,7 +489,7 @@ def _warp(path: str, label: str, grid: _Grid, *, categorical: bool, nearest: boo
     from rasterio.vrt import WarpedVRT
 
     with open_raster(path, label) as src:
-        coarse = grid.res > _COARSEN_RATIO * _source_cell_m(src, grid.crs)
+        coarse = grid.res > COARSEN_RATIO * _source_cell_m(src, grid.crs)
         if categorical:
             rs = Resampling.mode if coarse else Resampling.nearest
             dtype = "uint8" if np.dtype(src.dtypes[0]).itemsize == 1 else "uint16"
