@@ -43,6 +43,7 @@ from typing import TYPE_CHECKING, Final, NamedTuple
 import numpy as np
 import pandas as pd
 
+from swc_raster import rates
 from swc_raster.errors import InputError
 from swc_raster.fonts import use_cjk_font
 from swc_raster.targets import target_years
@@ -50,17 +51,11 @@ from swc_raster.targets import target_years
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-#: Grade codes with an area column in ``county_rates.csv``.
-GRADES: Final = (1, 2, 3, 4, 5, 6)
-
 #: Columns of ``county_rates.csv`` that this module needs (others are kept as they are).
-RATE_COLUMNS: Final = (
-    "year", "level", "county_code", "county_name", "land_area_km2", "erosion_area_km2", "rate_pct",
-    *(f"area_grade{g}_km2" for g in GRADES), "nodata_area_km2", "gap_area_km2",
-)
+RATE_COLUMNS: Final = tuple(c for c in rates.RATE_COLUMNS if c != "t_allowable_t_km2")
 
 #: Area columns whose year-to-year change :func:`changes` reports.
-_CHANGE_AREAS: Final = ("erosion_area_km2", *(f"area_grade{g}_km2" for g in GRADES), "nodata_area_km2", "gap_area_km2")
+_CHANGE_AREAS: Final = ("erosion_area_km2", *rates.GRADE_COLUMNS, "nodata_area_km2", "gap_area_km2")
 
 STATUS_MET: Final = "met"
 STATUS_NOT_MET: Final = "not met"

@@ -36,23 +36,12 @@ import pandas as pd
 
 from swc_raster import grading
 from swc_raster.atomic import atomic_outputs
+from swc_raster.rates import RATE_COLUMNS
 from swc_raster.errors import InputError, InputFileError
 
 DEMO_BANNER = "演示数据 DEMO DATA — synthetic, not real measurements"
 
-RATES_COLUMNS = [
-    "year",
-    "level",
-    "county_code",
-    "county_name",
-    "t_allowable_t_km2",
-    "land_area_km2",
-    "erosion_area_km2",
-    "rate_pct",
-    *[f"area_grade{g}_km2" for g in range(1, 7)],
-    "nodata_area_km2",
-    "gap_area_km2",
-]
+RATES_COLUMNS = RATE_COLUMNS  # the county_rates.csv contract, defined once in swc_raster.rates
 COMPARISON_BASE_COLUMNS = ["year", "level", "county_code", "county_name", "rate_pct"]
 LANDCOVER_COLUMNS = [
     "year",

@@ -30,6 +30,7 @@ from shapely import voronoi_polygons
 from shapely.geometry import MultiPoint, box
 
 from swc_raster import grading
+from swc_raster.rates import RATE_COLUMNS
 
 REPO = Path(__file__).resolve().parents[1]
 ALBERS = "+proj=aea +lat_0=0 +lon_0=105 +lat_1=25 +lat_2=47 +x_0=0 +y_0=0 +ellps=GRS80 +units=m +no_defs"
@@ -202,21 +203,7 @@ def rates_from_rasters(gdf, zones, grade, landcover, res, year=YEAR, t_by_code=N
         * (sums["land_area_km2"] - sums["gap_area_km2"] - sums["erosion_area_km2"])
         / (sums["land_area_km2"] - sums["gap_area_km2"])
     )
-    rates = pd.concat([rates, pd.DataFrame([region])], ignore_index=True)[
-        [
-            "year",
-            "level",
-            "county_code",
-            "county_name",
-            "t_allowable_t_km2",
-            "land_area_km2",
-            "erosion_area_km2",
-            "rate_pct",
-            *[f"area_grade{g}_km2" for g in range(1, 7)],
-            "nodata_area_km2",
-            "gap_area_km2",
-        ]
-    ]
+    rates = pd.concat([rates, pd.DataFrame([region])], ignore_index=True)[RATE_COLUMNS]
     targets = pd.read_csv(TARGETS_CSV, dtype={"county_code": str}).set_index("county_code")
     comp = rates[["year", "level", "county_code", "county_name", "rate_pct"]].copy()
     for y in (2025, 2035):
