@@ -72,12 +72,13 @@ def prepare_batch(cfg: dict, counties_gpkg: str | Path, codes: list[str], out_gp
     batch["zone"] = np.arange(1, len(batch) + 1, dtype="int32")
     grid = AnalysisGrid.covering(tuple(batch.total_bounds), cfg["analysis"]["crs"], cfg["analysis"]["resolution_m"])
     cells = zonal.write_zones_raster(batch, grid, out_zones)
-    # A county holding no cell centre would have no rate: stop here, before any raster work.
+    # A county holding no cell centre would be missing from every raster (one county per cell) and its
+    # rate would rest on slivers alone; such polygons are boundary errors: stop here, before any raster work.
     empty = [f"{c} {n}" for z, c, n in zip(batch.zone, batch.county_code, batch.county_name) if cells[z] == 0]
     if empty:
         Path(out_zones).unlink()
         raise CoverageError(f"counties {', '.join(empty)}",
-                            f"contain no cell centre of the {grid.res:g} m analysis grid, so they would have no rate.",
+                            f"contain no cell centre of the {grid.res:g} m analysis grid, so no map or raster could show them.",
                             "use a finer analysis.resolution_m, or check that these polygons are not slivers.")
     with atomic_path(out_gpkg) as tmp:
         batch.to_file(tmp, layer=LAYER, driver="GPKG")
@@ -104,25 +105,37 @@ def align_year(cfg: dict, year_entry: dict, grid_json: str | Path, out_landcover
     return {"landcover": lc, "erosion": er}
 
 
+def _t_by_zone(counties: gpd.GeoDataFrame) -> np.ndarray:
+    """Each county's T (t/(km²·a)) indexed by its zone id (index 0 unused)."""
+    t_by_zone = np.zeros(int(counties.zone.max()) + 1)
+    t_by_zone[counties.zone.to_numpy()] = counties.t_allowable_t_km2.to_numpy()
+    return t_by_zone
+
+
 def grade_year(erosion_aligned: str | Path, erosion_source: str | Path, counties_gpkg: str | Path,
                grid_json: str | Path, out_grade: str | Path, window_size: int = 2048) -> None:
     """The SL 190 grade raster of one year, with each county's T."""
     counties = read_prepared(counties_gpkg)
-    t_by_zone = np.zeros(int(counties.zone.max()) + 1)
-    t_by_zone[counties.zone.to_numpy()] = counties.t_allowable_t_km2.to_numpy()
-    zonal.write_grade_raster(erosion_aligned, erosion_source, counties, t_by_zone,
+    zonal.write_grade_raster(erosion_aligned, erosion_source, counties, _t_by_zone(counties),
                              AnalysisGrid.from_json(grid_json), out_grade, window_size)
 
 
-def tabulate_batch(cfg: dict, landcover_aligned: str | Path, grade: str | Path, counties_gpkg: str | Path,
-                   grid_json: str | Path, out_crosstab: str | Path, mem_mb: float = 1000,
+def tabulate_batch(cfg: dict, landcover_aligned: str | Path, erosion_aligned: str | Path, erosion_source: str | Path,
+                   counties_gpkg: str | Path, grid_json: str | Path, out_crosstab: str | Path, mem_mb: float = 1000,
                    workers: int | None = None) -> None:
-    """County × land cover × grade areas of one batch (NetCDF); the window size follows from ``mem_mb`` and ``workers``."""
+    """County × land cover × grade areas of one batch (NetCDF), grading the aligned modulus with each county's T.
+
+    The window size follows from ``mem_mb`` and ``workers``; county land outside
+    the source erosion raster's footprint is grade 7 (data gap).
+    """
     window_size = zonal.window_for_memory(mem_mb, workers or 1)
     counties = read_prepared(counties_gpkg)
+    grid = AnalysisGrid.from_json(grid_json)
     legend = read_legend(cfg["landcover_legend"])
-    table = zonal.crosstab(landcover_aligned, grade, counties, legend["code"].tolist(),
-                           AnalysisGrid.from_json(grid_json), window_size=window_size, workers=workers)
+    with align.open_raster(erosion_source, "erosion") as src:
+        cover = align.footprint(src, grid.crs_wkt)
+    table = zonal.crosstab(landcover_aligned, erosion_aligned, counties, legend["code"].tolist(), grid,
+                           _t_by_zone(counties), footprint=cover, window_size=window_size, workers=workers)
     with atomic_path(out_crosstab) as tmp:
         table.to_netcdf(tmp)
 
@@ -313,7 +326,8 @@ def method_record(cfg: dict, year: int, counties_gpkg: str | Path) -> dict:
         "resolution_m": cfg["analysis"]["resolution_m"],
         "resampling": {"landcover": cfg["analysis"]["landcover_resampling"], "erosion": cfg["analysis"]["erosion_resampling"]},
         "erosion_unit": entry.get("erosion_unit"),
-        "edge_rule": "pixel centre",
+        "edge_rule": ("coverage fraction in the tables (a boundary cell counts in each county by the share of it inside); "
+                      "pixel centre in the rasters"),
         "inputs": {"boundaries": cfg["boundaries"]["path"], "targets": cfg["targets"], "landcover_legend": cfg["landcover_legend"],
                    "landcover": entry["landcover"], "erosion": entry["erosion"]},
         "software": tables.software_versions(),

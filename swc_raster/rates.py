@@ -35,8 +35,8 @@ def county_rates(crosstab: xr.DataArray, names: dict[str, str], t_by_county: dic
     by_grade = crosstab.sum("landcover_code").to_pandas()  # county × grade, km²
     empty = [f"{c} {names[c]}" for c in by_grade.index[by_grade.sum(axis=1) <= 0]]
     if empty:
-        raise CoverageError(f"counties {', '.join(empty)}", "contain no cell centre of the analysis grid, so they have no rate.",
-                            "use a finer analysis.resolution_m, or check that these polygons are not slivers.")
+        raise CoverageError(f"counties {', '.join(empty)}", "have no land on the analysis grid, so they have no rate.",
+                            "check that the boundaries and the rasters cover these counties (CRS, extent).")
     rows = pd.DataFrame(index=by_grade.index)
     for g in range(1, 7):
         rows[f"area_grade{g}_km2"] = by_grade[g]

@@ -1,21 +1,26 @@
 """The zonal engine: window-by-window county × land cover × grade areas.
 
-One pass over the analysis grid.  Each window is cut into 512-cell tiles (the
-block size of the rasters the pipeline writes).  A tile outside every county is
-skipped unread; a tile inside one county is counted without rasterizing; in the
-other tiles the counties are burnt by the pixel-centre rule (a cell belongs to
-the county holding its centre).  Land cover and grade are packed into one byte
-per cell and counted with ``numpy.bincount``.  The rasters are never read more
-than once and memory is bounded by the tile size, whatever the raster or window
-size.  Windows are spread over worker processes.  How and why: the comment
-above ``crosstab`` below, and benchmarks/README.md for the measurements.
+One pass over the analysis grid, reading the two rasters of a year — land
+cover and the aligned erosion modulus — and grading each cell with its
+county's T as it goes.  Each window is cut into 512-cell tiles (the block size
+of the rasters the pipeline writes).  A tile outside every county is skipped
+unread; a tile inside one county is counted without rasterizing; in the other
+tiles the counties are burnt by the pixel-centre rule, counted, and the cells a
+county boundary crosses are then corrected to their exact coverage.  The
+per-cell loops are compiled (swc_raster.kernels).  The rasters are never read
+more than once and memory is bounded by the tile size, whatever the raster or
+window size.  Windows are spread over worker processes.  How and why: the
+comment above ``crosstab`` below, and benchmarks/README.md for the measurements.
 
-Edge rule and its error: pixel centres.  Against an exact fractional-coverage
-reference the error of a county's area is a sum of ± half-cell slivers along its
-boundary, which mostly cancel: at 30 m it is < 0.02 % of a county's area and
-< 0.02 pp of its rate for counties of a few hundred km² and more
-(tests/test_workflow.py measures it against exactextract); it grows as a county
-shrinks (benchmarks: 0.05 pp for a 12 km² district at 30 m).
+Edge rule: fractional coverage.  A cell crossed by a county boundary is
+counted in each county it overlaps, weighted by the share of its area inside
+(exact up to float rounding: tests/test_zonal.py compares every cell with
+shapely's intersection areas), so a county's land area is its polygon's area
+on the analysis grid and the areas of neighbouring counties add up with no
+sliver lost or counted twice.  The grade of such a cell uses each county's own
+T.  Rasters (grade, zones) can hold one county per cell and use the pixel
+centre; tables built from them (transitions) therefore differ from this table
+by the boundary slivers, < 0.02 % of a county's area at 30 m.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ from rasterio import features
 from rasterio.windows import Window
 from rasterio.windows import transform as window_transform
 
+from swc_raster import kernels
 from swc_raster.align import EROSION_NODATA, footprint, open_raster
 from swc_raster.atomic import atomic_path
 from swc_raster.boundaries import zones_in_window
@@ -142,6 +148,9 @@ def write_grade_raster(erosion_aligned: str | Path, erosion_source: str | Path, 
 # --------------------------------------------------------------------------- cross-tab
 #
 # How the count is made fast (benchmarks/README.md has the numbers):
+# - The engine reads the two rasters the year starts from — land cover and the
+#   erosion modulus — and grades each cell itself (kernels.grade_keys), so the
+#   table needs no grade raster: one read of each input, nothing written.
 # - Each window is cut into tiles of TILE cells (the block size of the rasters the
 #   pipeline writes, so a tile read decodes whole blocks, once).  A tile is
 #   classified from the county polygons before anything is read: outside every
@@ -149,14 +158,14 @@ def write_grade_raster(erosion_aligned: str | Path, erosion_source: str | Path, 
 #   otherwise ("mixed") the counties meeting it, clipped to it, are burnt as local
 #   labels 1..k — all the mixed tiles of a window in one vectorised call
 #   (burn_centres: GDAL's scan-line rule in numpy, same cells, a fraction of the cost).
-# - Land cover and grade are packed into one byte per cell, ``lc << 3 | grade & 7``
-#   (raw land-cover codes < 31) or ``8 · legend index + grade & 7``; ``& 7`` turns
-#   grade 255 into the data-gap grade 7, as count_codes does.  In a mixed tile the
-#   label joins the byte when it fits (k ≤ 2, or 3 without cells outside the
-#   counties), else a uint16 key is counted.  Bytes are counted two cells at a time
-#   (a uint16 view, 65 536 bins), which halves bincount's work and its stalls on
-#   runs of equal codes.  Per-code counts are folded into (land-cover index, grade)
-#   once per batch of windows.
+# - Per cell, compiled loops (swc_raster.kernels) grade the modulus with the
+#   county's T, pack ``code << 3 | grade`` into one key and count the keys; raw
+#   uint8 codes < 32 are packed as they are and folded into legend classes once
+#   per batch of windows, other codes are mapped to their legend index first.
+# - Edges: in a mixed tile the counties, clipped exactly to the tile, are turned
+#   into signed-area accumulations (kernels.accumulate_edges) that flag the cells
+#   their edges cross; only those cells are revisited, their pixel-centre count
+#   replaced by their coverage of each county (kernels.correct_boundary_cells).
 # - Buffers are reused tile after tile and GDAL's block cache is kept small, so memory
 #   is a few MB per worker plus the cache, whatever the raster or window size.
 
@@ -167,21 +176,6 @@ TILE = 512
 GDAL_CACHE_MB = 64
 #: Largest piece of a window classified and burnt at once (cells a side; a multiple of TILE).
 _SUB = 2048
-#: Count code pairs (uint16 view) from this many cells on; below it a plain bincount is cheaper.
-_PAIR_MIN_CELLS = 1 << 15
-
-
-def _hist256(key: np.ndarray) -> np.ndarray:
-    """Counts of each uint8 code of the C-contiguous array ``key`` (length 256, int64)."""
-    flat = key.reshape(-1)
-    n = flat.size
-    if n < _PAIR_MIN_CELLS:
-        return np.bincount(flat, minlength=256)
-    pairs = np.bincount(flat[: n - n % 2].view(np.uint16), minlength=65536).reshape(256, 256)
-    out = pairs.sum(axis=0) + pairs.sum(axis=1)
-    if n % 2:
-        out[flat[-1]] += 1
-    return out
 
 
 def burn_centres(polys: np.ndarray, part: np.ndarray, label: np.ndarray, x0: np.ndarray, y0: np.ndarray,
@@ -250,55 +244,65 @@ def burn_centres(polys: np.ndarray, part: np.ndarray, label: np.ndarray, x0: np.
 
 
 class _Counter:
-    """One worker's (or thread's) state: datasets, polygons, buffers and per-code accumulators."""
+    """One worker's state: datasets, polygons, the erosion footprint, buffers and count accumulators."""
 
-    def __init__(self, landcover: str, grade: str, counties_wkb: list[bytes], zone_ids: np.ndarray,
-                 grid_transform, lut: np.ndarray, n_zones: int, n_classes: int, tile: int):
+    def __init__(self, landcover: str, erosion: str, counties_wkb: list[bytes], zone_ids: np.ndarray,
+                 t_by_zone: np.ndarray, footprint_wkb: bytes | None, grid_transform, lut: np.ndarray,
+                 n_zones: int, n_classes: int, tile: int):
         self.lc = rasterio.open(landcover)
-        self.grade = rasterio.open(grade)
+        self.ero = rasterio.open(erosion)
+        self.nodata = np.float32(EROSION_NODATA)
         self.geoms = shapely.from_wkb(counties_wkb)
         shapely.prepare(self.geoms)
         self.tree = shapely.STRtree(self.geoms)
         self.ids = np.asarray(zone_ids, dtype="int64")
+        self.t32 = np.array([kernels.t_float32(t) for t in t_by_zone], dtype=np.float32)  # by zone id
+        self.cover = None if footprint_wkb is None else shapely.from_wkb(footprint_wkb)
+        if self.cover is not None:
+            shapely.prepare(self.cover)
         self.transform = grid_transform
         self.res_x, self.res_y = abs(grid_transform.a), abs(grid_transform.e)
-        self.lut, self.n_zones, self.n_classes, self.tile = lut, n_zones, n_classes, tile
+        self.n_zones, self.n_classes, self.tile = n_zones, n_classes, tile
         self.lc_u8 = np.dtype(self.lc.dtypes[0]) == np.uint8
-        n_flat = n_classes * N_GRADES
-        # packing 1: 8 · legend index + grade, for codes ≥ 31 or not uint8 (needs n_classes · 8 ≤ 255)
-        self.lut8 = (lut[: 256 if self.lc_u8 else 65536] * N_GRADES).astype("uint8") if n_flat <= 255 else None
-        # fold[p][code] = flat (index · 8 + grade) cell of a packed code of packing p; n_flat = unused code
-        codes = np.arange(256)
-        raw = np.where(codes < 31 * 8, lut[np.minimum(codes >> 3, 30)] * N_GRADES + (codes & 7), n_flat)
-        idx = np.where(codes < n_flat, codes, n_flat)
-        self.fold = [np.eye(n_flat + 1, dtype="int64")[raw], np.eye(n_flat + 1, dtype="int64")[idx]]
-        self.acc = np.zeros((2, n_zones + 1, 256), dtype="int64")
-        self.other = np.zeros((n_zones + 1, n_classes, N_GRADES), dtype="int64")  # legends too large to pack
+        # keys of raw codes (uint8 land cover, codes < 32) and of legend indices (anything else)
+        self.n_index_keys = n_classes * N_GRADES
+        key_type = np.uint8 if self.n_index_keys <= 256 else np.uint16  # as compile_now(wide_keys) expects
+        self.index_of = lut[: 256 if self.lc_u8 else 65536].astype(key_type)
+        raw = np.arange(256)
+        # raw key → index key: 8 · legend index of the code + grade
+        self.raw_to_index = lut[raw >> 3] * N_GRADES + (raw & 7)
+        self.acc = {"raw": np.zeros((n_zones + 1, kernels.LANES, 256), dtype="int64"),
+                    "index": np.zeros((n_zones + 1, kernels.LANES, self.n_index_keys), dtype="int64")}
+        # boundary cells: coverage minus pixel-centre count, by zone and key
+        self.frac = {"raw": np.zeros((n_zones + 1, 256)), "index": np.zeros((n_zones + 1, self.n_index_keys))}
+        self.cover_acc = np.zeros(0)  # signed-area accumulator of the counties of a tile, grown as needed
+        self.touched = np.zeros(tile * tile, dtype=np.uint8)
         t2 = tile * tile
-        self.buf = {"lc": np.empty(t2, dtype=self.lc.dtypes[0]), "grade": np.empty(t2, dtype="uint8"),
-                    "key": np.empty(t2, dtype="uint8"), "tmp": np.empty(t2, dtype="uint8"),
-                    "zl": np.empty(t2, dtype="uint8"), "k16": np.empty(t2, dtype="uint16")}
+        self.buf = {"lc": np.empty(t2, dtype=self.lc.dtypes[0]), "ero": np.empty(t2, dtype=np.float32),
+                    "raw": np.empty(t2, dtype=np.uint8), "index": np.empty(t2, dtype=key_type),
+                    "codes": np.empty(t2, dtype=key_type)}
 
     def _b(self, name: str, h: int, w: int) -> np.ndarray:
         return self.buf[name][: h * w].reshape(h, w)
 
     def close(self) -> None:
         self.lc.close()
-        self.grade.close()
+        self.ero.close()
 
     def count(self, windows: Sequence[Window]) -> np.ndarray:
-        """Counts of ``windows`` → int64 (n_zones+1, n_classes, 8); zone 0 is left empty."""
-        self.acc[:] = 0
-        self.other[:] = 0
+        """Cells (coverage-weighted at county edges) of ``windows`` → float64 (n_zones+1, n_classes, 8); zone 0 empty."""
+        for acc in (*self.acc.values(), *self.frac.values()):
+            acc[:] = 0
         for win in windows:
             c0, r0, w, h = int(win.col_off), int(win.row_off), int(win.width), int(win.height)
             for r in range(r0, r0 + h, _SUB):  # bounded work arrays whatever the window size
                 for c in range(c0, c0 + w, _SUB):
                     self._window(Window(c, r, min(_SUB, c0 + w - c), min(_SUB, r0 + h - r)))
-        out = self.other.copy()
-        n_flat = self.n_classes * N_GRADES
-        for p in (0, 1):
-            out += (self.acc[p] @ self.fold[p])[:, :n_flat].reshape(self.n_zones + 1, self.n_classes, N_GRADES)
+        by_index = self.acc["index"].sum(axis=1) + self.frac["index"]
+        raw = self.acc["raw"].sum(axis=1) + self.frac["raw"]
+        for code in np.flatnonzero(raw.any(axis=0)):
+            by_index[:, self.raw_to_index[code]] += raw[:, code]
+        out = by_index.reshape(self.n_zones + 1, self.n_classes, N_GRADES)
         out[0] = 0
         return out
 
@@ -328,7 +332,7 @@ class _Counter:
             elif len(geoms):
                 mixed.append(i)
         for i, g in whole:
-            self._tile(tiles[i], [g], None)
+            self._tile(tiles[i], boxes[i], [g], None)
         if not mixed:
             return
         # burn the counties meeting the mixed tiles, each clipped to its tile, in one go
@@ -343,73 +347,97 @@ class _Counter:
             part.append(np.full(int(keep.sum()), j))
             label.append(np.arange(1, int(keep.sum()) + 1))
         mixed_shapes = shapes[mixed]
-        if max(len(u) for u in used) < 255:
-            flat = burn_centres(np.concatenate(polys), np.concatenate(part), np.concatenate(label),
-                                x0[mixed], y0[mixed], mixed_shapes, (self.res_x, self.res_y))
-        else:  # more counties in one tile than uint8 labels (never for real counties)
-            flat = None
+        if max(len(u) for u in used) >= 255:  # more counties in one tile than uint8 labels (never for real counties)
+            raise ValueError(f"more than 254 counties meet one {t}-cell tile; split the region into batches "
+                             "(split.counties_per_batch in the config)")
+        flat = burn_centres(np.concatenate(polys), np.concatenate(part), np.concatenate(label),
+                            x0[mixed], y0[mixed], mixed_shapes, (self.res_x, self.res_y))
         offset = np.r_[0, np.cumsum(mixed_shapes[:, 0] * mixed_shapes[:, 1])]
         for j, i in enumerate(mixed):
+            if not used[j]:
+                continue
             h, w = (int(v) for v in mixed_shapes[j])
             if flat is not None:
                 zl = flat[offset[j]:offset[j + 1]].reshape(h, w)
-            elif len(used[j]) < 255:  # overlapping counties: GDAL burns the later over the earlier
+            else:  # overlapping counties: GDAL burns the later over the earlier
                 zl = np.zeros((h, w), dtype=np.uint8)
-                if len(used[j]):
-                    features.rasterize(zip(polys[j], label[j]), out=zl, transform=window_transform(tiles[i], tr),
-                                       all_touched=False)
-            else:
-                zl = None
-            self._tile(tiles[i], used[j], zl)
+                features.rasterize(zip(polys[j], label[j]), out=zl, transform=window_transform(tiles[i], tr),
+                                   all_touched=False)
+            self._tile(tiles[i], boxes[i], used[j], zl, self._edges(polys[j], tiles[i]))
 
-    def _tile(self, tw: Window, geoms: list[int], zl: np.ndarray | None) -> None:
-        """Count one tile: all of it in county ``geoms[0]`` when ``zl`` is None, else by the local labels ``zl``."""
+    def _edges(self, polys: np.ndarray, tw: Window) -> tuple[np.ndarray, ...]:
+        """Edges of ``polys`` (label i + 1 for polygon i) clipped exactly to the tile, in its pixel coordinates.
+
+        Exteriors are oriented counter-clockwise in map coordinates, holes
+        clockwise, as kernels.accumulate_edges expects.
+        """
+        tr = self.transform
+        x0, y0 = tr.c + tw.col_off * tr.a, tr.f + tw.row_off * tr.e
         h, w = int(tw.height), int(tw.width)
-        lc = self.lc.read(1, window=tw, out=self._b("lc", h, w))
-        grade = self.grade.read(1, window=tw, out=self._b("grade", h, w))
-        key, tmp = self._b("key", h, w), self._b("tmp", h, w)
-        lc_max = int(lc.max()) if self.lc_u8 else 255
-        if lc_max < 31:
-            p, n_key = 0, (lc_max << 3) + 8
-            np.left_shift(lc, 3, out=key)
-        elif self.lut8 is not None:
-            p, n_key = 1, self.n_classes * N_GRADES
-            np.take(self.lut8, lc, out=key)
-        else:
-            self._tile_general(tw, lc, grade)
-            return
-        np.bitwise_and(grade, 7, out=tmp)
-        np.bitwise_or(key, tmp, out=key)
-        acc = self.acc[p]
-        if zl is None and len(geoms) == 1:
-            acc[self.ids[geoms[0]]] += _hist256(key)
-            return
-        if zl is None:
-            self._tile_general(tw, lc, grade)
-            return
-        k = len(geoms)
-        if k == 0:
-            return
-        zones = self.ids[geoms]
-        base = 1 if (k + 1) * n_key > 256 and zl.min() > 0 else 0  # no cell outside the counties: no group 0
-        if (k + 1 - base) * n_key <= 256:  # label and code fit one byte: count them two cells at a time
-            np.multiply(zl, n_key, out=tmp)
-            np.add(tmp, key, out=tmp)
-            if base:
-                np.subtract(tmp, n_key, out=tmp)
-            counts = _hist256(tmp)[: (k + 1 - base) * n_key].reshape(k + 1 - base, n_key)
-            acc[zones, :n_key] += counts[1 - base:]
-        else:
-            k16 = self._b("k16", h, w)
-            np.left_shift(zl, 8, out=k16, dtype="uint16")
-            np.bitwise_or(k16, key, out=k16)
-            counts = np.bincount(k16.reshape(-1), minlength=(k + 1) * 256).reshape(-1, 256)
-            acc[zones] += counts[1:]
+        clipped = shapely.clip_by_rect(polys, x0, y0 - h * self.res_y, x0 + w * self.res_x, y0)
+        parts, owner = shapely.get_parts(clipped, return_index=True)
+        keep = shapely.get_type_id(parts) == 3  # polygons (clipping can leave lines or points on the tile's sides)
+        parts = shapely.orient_polygons(parts[keep], exterior_cw=False)
+        rings, ring_part = shapely.get_rings(parts, return_index=True)
+        xy, coord_ring = shapely.get_coordinates(rings, return_index=True)
+        u = np.clip((xy[:, 0] - x0) / self.res_x, 0, w)
+        v = np.clip((y0 - xy[:, 1]) / self.res_y, 0, h)
+        edge = coord_ring[1:] == coord_ring[:-1]
+        label = (owner[keep][ring_part][coord_ring[:-1][edge]] + 1).astype(np.int64)
+        return u[:-1][edge], v[:-1][edge], u[1:][edge], v[1:][edge], label
 
-    def _tile_general(self, tw: Window, lc: np.ndarray, grade: np.ndarray) -> None:
-        """Land-cover codes that fit neither packing (large legends, codes ≥ 31 not in a small legend)."""
-        zone = zones_in_window(self.geoms, self.ids, self.transform, tw, self.tree)
-        self.other += count_codes(zone, self.lut[lc], grade, self.n_zones, self.n_classes)
+    def _gap(self, tw: Window, box) -> np.ndarray | None:
+        """Cells of the tile outside the erosion raster's footprint (grade 7), or None when there are none."""
+        if self.cover is None or self.cover.contains(box):
+            return None
+        h, w = int(tw.height), int(tw.width)
+        return features.geometry_mask([self.cover], out_shape=(h, w), transform=window_transform(tw, self.transform))
+
+    def _tile(self, tw: Window, box, geoms: list[int], zl: np.ndarray | None,
+              edges: tuple[np.ndarray, ...] | None = None) -> None:
+        """Count one tile: all of it in county ``geoms[0]`` when ``zl`` is None, else by the local labels ``zl``.
+
+        In a mixed tile the cells are counted by their centres' labels, then the
+        cells crossed by the counties' ``edges`` are corrected to their coverage.
+        """
+        h, w = int(tw.height), int(tw.width)
+        lc = self.lc.read(1, window=tw, out=self._b("lc", h, w)).reshape(-1)
+        ero = self.ero.read(1, window=tw, out=self._b("ero", h, w)).reshape(-1)
+        if self.lc_u8 and int(lc.max()) < 32:
+            kind, codes = "raw", lc
+        else:
+            kind, codes = "index", np.take(self.index_of, lc, out=self.buf["codes"][: h * w])
+        key = self.buf[kind][: h * w]
+        zones = self.ids[geoms]
+        t_of_label = np.r_[np.float32(0), self.t32[zones]].astype(np.float32)
+        if zl is None or (t_of_label[1:] == t_of_label[1]).all():
+            kernels.grade_keys(codes, ero, t_of_label[1], self.nodata, key)
+        else:
+            kernels.grade_keys_labelled(codes, ero, zl.reshape(-1), t_of_label, self.nodata, key)
+        gap = self._gap(tw, box)
+        if gap is not None:
+            kernels.mark_gap(key, gap.reshape(-1))
+        acc = self.acc[kind]
+        if zl is None:
+            kernels.count_keys(key, acc[zones[0]])
+            return
+        local = np.zeros((len(geoms) + 1, kernels.LANES, acc.shape[2]), dtype="int64")
+        labels = zl.reshape(-1)
+        kernels.count_keys_labelled(labels, key, local)
+        acc[zones] += local[1:]
+        if edges is None:
+            return
+        n = (len(geoms) + 1) * h * (w + 1)
+        if self.cover_acc.size < n:
+            self.cover_acc = np.zeros(n)
+        cover = self.cover_acc[:n].reshape(len(geoms) + 1, h, w + 1)  # zeros: the kernels leave it so
+        touched = self.touched[: h * w].reshape(h, w)
+        kernels.accumulate_edges(*edges, cover, touched)
+        corrections = np.zeros((len(geoms) + 1, acc.shape[2]))
+        no_gap = np.zeros(0, dtype=np.bool_)
+        kernels.correct_boundary_cells(cover, touched, labels, codes, ero, no_gap if gap is None else gap.reshape(-1),
+                                       t_of_label, self.nodata, corrections)
+        self.frac[kind][zones] += corrections[1:]
 
 
 def _init_worker(*args) -> None:
@@ -421,22 +449,6 @@ def _init_worker(*args) -> None:
 
 def _count_windows(windows: list[Window]) -> np.ndarray:
     return _WORKER["counter"].count(windows)
-
-
-def count_codes(zone: np.ndarray, lc_index: np.ndarray, grade: np.ndarray, n_zones: int, n_classes: int) -> np.ndarray:
-    """Count cells per (zone, land-cover index, grade) → int64 array (n_zones+1, n_classes, 8).
-
-    Grade 255 (outside) inside a zone — which a consistent grade raster never
-    has — is counted as a data gap rather than dropped, so no land is lost.
-    """
-    n_keys = (n_zones + 1) * n_classes * N_GRADES
-    kt = np.uint32 if n_keys < 2**32 else np.int64  # no int64 temporaries when the keys fit 32 bits
-    key = zone.astype(kt) * kt(n_classes)
-    key += lc_index.astype(kt)
-    key *= kt(N_GRADES)
-    key += np.where(grade == OUTSIDE, GAP_GRADE, grade).astype(kt)
-    counts = np.bincount(key.ravel(), minlength=n_keys)
-    return counts.reshape(n_zones + 1, n_classes, N_GRADES)
 
 
 def landcover_lut(codes: Sequence[int], max_code: int = 65535) -> np.ndarray:
@@ -454,24 +466,45 @@ def _batches(windows: list[Window], n: int) -> list[list[Window]]:
     return [windows[a:b] for a, b in zip(edges[:-1], edges[1:]) if b > a]
 
 
-def crosstab(landcover_aligned: str | Path, grade_path: str | Path, counties: gpd.GeoDataFrame,
-             legend_codes: Sequence[int], grid: AnalysisGrid, *, window_size: int = 2048,
-             workers: int | None = None) -> xr.DataArray:
-    """Area (km²) per county × land-cover class × grade, from one pass over the grid.
+def _check_erosion_raster(path: str | Path, grid: AnalysisGrid) -> None:
+    """The engine reads the aligned modulus as written by ``align_erosion``: float32 on ``grid``."""
+    with rasterio.open(path) as src:
+        if src.dtypes[0] != "float32" or (src.width, src.height) != (grid.width, grid.height):
+            raise ValueError(f"{path}: expected the aligned erosion modulus (float32, {grid.width} × {grid.height} "
+                             f"cells), found {src.dtypes[0]}, {src.width} × {src.height}; give the output of "
+                             "align_erosion for this grid")
 
+
+def crosstab(landcover_aligned: str | Path, erosion_aligned: str | Path, counties: gpd.GeoDataFrame,
+             legend_codes: Sequence[int], grid: AnalysisGrid, t_by_zone: Sequence[float], *,
+             footprint: shapely.Geometry | None = None, window_size: int = 2048,
+             workers: int | None = None) -> xr.DataArray:
+    """Area (km²) per county × land-cover class × SL 190 grade, from one pass over the grid.
+
+    ``erosion_aligned`` is the modulus in t/(km²·a) on ``grid`` (float32, nodata
+    −9999, as ``align_erosion`` writes it); each cell is graded with the T of its
+    county, ``t_by_zone[zone]``, exactly as ``write_grade_raster`` grades it.
+    ``footprint`` (grid CRS) is the erosion raster's coverage: county land
+    outside it is grade 7 (data gap); None means the raster covers the grid.
     Returns a DataArray with dims ``(county_code, landcover_code, grade_code)``;
     land-cover code 0 holds cells whose class is missing or not in the legend.
     ``workers`` processes (default: all cores) share the windows.
     """
     check_window_size(window_size)
+    _check_erosion_raster(erosion_aligned, grid)
     n_zones = int(counties["zone"].max())
+    t_by_zone = np.asarray(t_by_zone, dtype="float64")
+    if len(t_by_zone) <= n_zones:
+        raise ValueError(f"t_by_zone has {len(t_by_zone)} values; it needs one per zone id 0..{n_zones}")
     lut = landcover_lut(legend_codes)
     n_classes = len(legend_codes) + 1
     windows = grid.windows(window_size)
     workers = max(1, min(workers or os.cpu_count() or 1, len(windows)))
-    args = (str(landcover_aligned), str(grade_path), shapely.to_wkb(np.asarray(counties.geometry.values)).tolist(),
-            counties["zone"].to_numpy(), grid.transform, lut, n_zones, n_classes, min(TILE, window_size))
-    total = np.zeros((n_zones + 1, n_classes, N_GRADES), dtype="int64")
+    kernels.compile_now(wide_keys=n_classes * N_GRADES > 256)  # before forking: the workers inherit the kernels
+    args = (str(landcover_aligned), str(erosion_aligned), shapely.to_wkb(np.asarray(counties.geometry.values)).tolist(),
+            counties["zone"].to_numpy(), t_by_zone, None if footprint is None else shapely.to_wkb(footprint),
+            grid.transform, lut, n_zones, n_classes, min(TILE, window_size))
+    total = np.zeros((n_zones + 1, n_classes, N_GRADES))
     if workers == 1:
         with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB):
             counter = _Counter(*args)
@@ -486,10 +519,10 @@ def crosstab(landcover_aligned: str | Path, grade_path: str | Path, counties: gp
             for counts in progress(pool.map(_count_windows, chunks), len(chunks), "counting"):
                 total += counts
     zone_to_code = dict(zip(counties["zone"], counties["county_code"]))
-    area = total[1:] * grid.cell_area_km2
+    area = np.maximum(total[1:], 0.0) * grid.cell_area_km2  # −1e−13 cells of rounding in coverage sums → 0
     return xr.DataArray(
         area, dims=("county_code", "landcover_code", "grade_code"),
         coords={"county_code": [zone_to_code[z] for z in range(1, n_zones + 1)],
                 "landcover_code": [0, *[int(c) for c in legend_codes]], "grade_code": list(ALL_CODES)},
-        name="area_km2", attrs={"units": "km2", "edge_rule": "pixel centre", "cell_area_km2": grid.cell_area_km2},
+        name="area_km2", attrs={"units": "km2", "edge_rule": "coverage fraction", "cell_area_km2": grid.cell_area_km2},
     )

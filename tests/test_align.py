@@ -34,8 +34,7 @@ def _rates(tmp, name, erosion, unit, landcover):
     pipeline.prepare_boundaries(cfg, d / "all.gpkg")
     pipeline.prepare_batch(cfg, d / "all.gpkg", CODES, d / "c.gpkg", d / "grid.json", d / "zones.tif")
     pipeline.align_year(cfg, cfg["years"][0], d / "grid.json", d / "lc.tif", d / "ero.tif")
-    pipeline.grade_year(d / "ero.tif", erosion, d / "c.gpkg", d / "grid.json", d / "grade.tif")
-    pipeline.tabulate_batch(cfg, d / "lc.tif", d / "grade.tif", d / "c.gpkg", d / "grid.json", d / "ct.nc", workers=1)
+    pipeline.tabulate_batch(cfg, d / "lc.tif", d / "ero.tif", erosion, d / "c.gpkg", d / "grid.json", d / "ct.nc", workers=1)
     return pipeline.rates_year(cfg, 2023, d / "ct.nc", d / "all.gpkg", d / "rates.csv").set_index("county_code").rate_pct
 
 

@@ -10,10 +10,15 @@ import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from swc_raster.grading import THRESHOLDS_T_KM2, grade_modulus
 from swc_raster.grid import AnalysisGrid
-from swc_raster.zonal import crosstab, window_for_memory
+from swc_raster.kernels import t_float32
+from swc_raster.zonal import crosstab, window_for_memory, write_grade_raster
 
 ALBERS = "+proj=aea +lat_0=0 +lon_0=105 +lat_1=25 +lat_2=47 +ellps=GRS80 +units=m"
+T_CHOICES = [200.0, 500.0, 1000.0, 333.3]  # 333.3 is not a float32: its comparisons must still be exact
+#: Land-cover codes and legends: small raw codes, GB/T 21010-like codes ≥ 32, a legend of more than 31 classes.
+LEGENDS = {"small": [1, 2, 3], "large codes": [11, 12, 21, 101, 1203], "many classes": list(range(1, 41))}
 
 
 def _write(path, array, grid, nodata):
@@ -21,26 +26,53 @@ def _write(path, array, grid, nodata):
         dst.write(array, 1)
 
 
-def _naive(lc, grade, polygons, grid, legend):
-    """Per-cell reference: the county whose polygon contains the cell centre."""
+def _modulus(rng, shape):
+    """Erosion moduli with every edge case: the thresholds themselves and their float32 neighbours, nodata, NaN, ±inf."""
+    special = [*T_CHOICES, *THRESHOLDS_T_KM2]
+    edges = np.array([np.nextafter(np.float32(v), d) for v in special for d in (-np.inf, np.inf)] + special, "float32")
+    a = rng.lognormal(np.log(600), 1.6, shape).astype("float32")
+    pick = rng.random(shape)
+    a[pick < 0.25] = rng.choice(edges, int((pick < 0.25).sum()))
+    a[(pick > 0.25) & (pick < 0.29)] = -9999.0
+    a[(pick > 0.29) & (pick < 0.30)] = np.nan
+    a[(pick > 0.30) & (pick < 0.31)] = np.inf
+    return a
+
+
+def _coverage(grid, poly):
+    """Fraction of each cell inside ``poly``, from shapely's intersection areas (an independent computation)."""
+    rows, cols = np.indices(grid.shape)
+    t = grid.transform
+    cells = shapely.box(t.c + cols * t.a, t.f + (rows + 1) * t.e, t.c + (cols + 1) * t.a, t.f + rows * t.e)
+    return shapely.area(shapely.intersection(cells, poly)) / (t.a * -t.e)
+
+
+def _naive(lc, erosion, polygons, t_values, grid, legend, footprint=None):
+    """Per-cell reference: each cell weighted by the share of it inside the county, graded by numpy with its T.
+
+    Data gap: cells whose centre lies outside ``footprint`` (the erosion raster's cells are whole cells).
+    """
     rows, cols = np.indices(grid.shape)
     t = grid.transform
     xs, ys = t.c + (cols + 0.5) * t.a, t.f + (rows + 0.5) * t.e
-    out = np.zeros((len(polygons), len(legend) + 1, 8), dtype="int64")
-    for z, poly in enumerate(polygons):
-        inside = shapely.contains_xy(poly, xs, ys)
-        for l_raw, g in zip(lc[inside], grade[inside]):
-            li = legend.index(l_raw) + 1 if l_raw in legend else 0
-            out[z, li, 7 if g == 255 else g] += 1
+    a = erosion.astype("float64")
+    a[a == -9999.0] = np.nan
+    covered = np.ones(grid.shape, bool) if footprint is None else shapely.contains_xy(footprint, xs, ys)
+    index = np.array([legend.index(v) + 1 if v in legend else 0 for v in lc.ravel()]).reshape(lc.shape)
+    out = np.zeros((len(polygons), len(legend) + 1, 8))
+    for z, (poly, t_z) in enumerate(zip(polygons, t_values)):
+        grade = np.where(covered, grade_modulus(a, t_z), 7)
+        np.add.at(out[z], (index, grade), _coverage(grid, poly))
     return out
 
 
-def _setup(tmp_path, seed, shape, n_polys):
+def _setup(tmp_path, seed, shape, n_polys, legend=(1, 2, 3), lc_dtype="uint8"):
     rng = np.random.default_rng(seed)
     h, w = shape
     grid = AnalysisGrid.covering((0, 0, w * 100.0, h * 100.0), ALBERS, 100.0)
-    lc = rng.integers(0, 5, shape).astype("uint8")  # 0 = no data, 4 not in legend
-    grade = rng.integers(0, 8, shape).astype("uint8")
+    codes = np.array([0, *legend, max(legend) + 1])  # 0 = no data, the last is not in the legend
+    lc = rng.choice(codes, shape).astype(lc_dtype)
+    erosion = _modulus(rng, shape)
     polys, taken = [], shapely.Polygon()
     for _ in range(n_polys):
         cx, cy = rng.uniform(0, w * 100), rng.uniform(0, h * 100)
@@ -50,46 +82,115 @@ def _setup(tmp_path, seed, shape, n_polys):
         if p.area > 0:
             polys.append(p)
             taken = taken.union(p)
+    t_values = rng.choice(T_CHOICES, len(polys))
     counties = gpd.GeoDataFrame({"zone": np.arange(1, len(polys) + 1), "county_code": [f"C{i}" for i in range(len(polys))]},
                                 geometry=polys, crs=ALBERS)
     _write(tmp_path / "lc.tif", lc, grid, 0)
-    _write(tmp_path / "grade.tif", grade, grid, 255)
-    return grid, lc, grade, counties
+    _write(tmp_path / "ero.tif", erosion, grid, -9999.0)
+    return grid, lc, erosion, counties, t_values
 
 
-@settings(max_examples=15, deadline=None)
+@settings(max_examples=20, deadline=None)
 @given(seed=st.integers(0, 10_000), h=st.integers(20, 90), w=st.integers(20, 90), n=st.integers(1, 4),
-       window=st.sampled_from([64, 128]))
-def test_engine_equals_naive_reference(tmp_path_factory, seed, h, w, n, window):
+       window=st.sampled_from([64, 128]), legend=st.sampled_from(sorted(LEGENDS)),
+       lc_dtype=st.sampled_from(["uint8", "uint16"]), with_gap=st.booleans())
+def test_engine_equals_naive_reference(tmp_path_factory, seed, h, w, n, window, legend, lc_dtype, with_gap):
     tmp = tmp_path_factory.mktemp("z")
-    grid, lc, grade, counties = _setup(tmp, seed, (h, w), n)
-    legend = [1, 2, 3]
-    got = crosstab(tmp / "lc.tif", tmp / "grade.tif", counties, legend, grid, window_size=window, workers=1)
-    expected = _naive(lc, grade, list(counties.geometry), grid, legend) * grid.cell_area_km2
-    np.testing.assert_allclose(got.values, expected)
+    legend = LEGENDS[legend]
+    if lc_dtype == "uint8" and max(legend) > 254:
+        legend = [c for c in legend if c < 255]
+    grid, lc, erosion, counties, t_values = _setup(tmp, seed, (h, w), n, legend, lc_dtype)
+    # an erosion raster that stops short of the grid's top and right (edges off the cell centres)
+    footprint = shapely.box(-500, -500, w * 100 * 0.7 + 13, h * 100 * 0.8 + 29) if with_gap else None
+    got = crosstab(tmp / "lc.tif", tmp / "ero.tif", counties, legend, grid, np.r_[0, t_values],
+                   footprint=footprint, window_size=window, workers=1)
+    expected = _naive(lc, erosion, list(counties.geometry), t_values, grid, legend, footprint) * grid.cell_area_km2
+    np.testing.assert_allclose(got.values, expected, rtol=1e-9, atol=1e-12)
+
+
+def test_table_agrees_with_the_grade_raster_cell_for_cell(tmp_path):
+    """The engine grades in its own loop; the grade raster is written by numpy: both must count the same cells.
+
+    Counties on cell lines, so that coverage and pixel-centre rules give the same cells.
+    """
+    grid, lc, _, _, t_values = _setup(tmp_path, 11, (120, 150), 4)
+    boxes = [shapely.box(0, 0, 6000, 7000), shapely.box(6000, 0, 15000, 7000), shapely.box(0, 7000, 9000, 12000),
+             shapely.box(9000, 7000, 15000, 12000).difference(shapely.box(11000, 8000, 13000, 10000))]
+    counties = gpd.GeoDataFrame({"zone": [1, 2, 3, 4], "county_code": ["A", "B", "C", "D"]}, geometry=boxes, crs=ALBERS)
+    # the erosion raster as delivered covers only the lower left of the grid: the rest is data gap
+    with rasterio.open(tmp_path / "ero.tif") as src:
+        part = src.read(1)[40:, :100]
+        profile = src.profile | {"width": 100, "height": 80, "transform": src.transform * src.transform.translation(0, 40)}
+    with rasterio.open(tmp_path / "source.tif", "w", **profile) as dst:
+        dst.write(part, 1)
+    t_by_zone = np.r_[0, t_values]
+    write_grade_raster(tmp_path / "ero.tif", tmp_path / "source.tif", counties, t_by_zone, grid, tmp_path / "grade.tif",
+                       window_size=64)
+    with rasterio.open(tmp_path / "source.tif") as src:
+        from swc_raster.align import footprint
+
+        cover = footprint(src, grid.crs_wkt)
+    table = crosstab(tmp_path / "lc.tif", tmp_path / "ero.tif", counties, [1, 2, 3], grid, t_by_zone, footprint=cover,
+                     window_size=64, workers=2)
+    with rasterio.open(tmp_path / "grade.tif") as src:
+        grade = src.read(1)
+    zones = _naive_zones(grid, counties)
+    for z, code in zip(counties.zone, counties.county_code):
+        expected = np.bincount(grade[zones == z], minlength=8)[:8]
+        got = table.sel(county_code=code).sum("landcover_code").values / grid.cell_area_km2
+        np.testing.assert_allclose(got, expected)
+    assert float(table.sel(grade_code=7).sum()) > 0  # the gap was exercised
+
+
+def _naive_zones(grid, counties):
+    rows, cols = np.indices(grid.shape)
+    t = grid.transform
+    xs, ys = t.c + (cols + 0.5) * t.a, t.f + (rows + 0.5) * t.e
+    zones = np.zeros(grid.shape, int)
+    for z, poly in zip(counties.zone, counties.geometry):
+        zones[shapely.contains_xy(poly, xs, ys)] = z
+    return zones
+
+
+def test_float32_t_gives_the_float64_comparison():
+    for t in [200.0, 333.3, 1e-3, 2499.999]:
+        t32 = t_float32(t)
+        near = np.array([np.nextafter(t32, -np.inf), t32, np.nextafter(t32, np.inf), np.float32(t)], "float32")
+        np.testing.assert_array_equal(near >= t32, near.astype("float64") >= t)
 
 
 def test_window_size_and_worker_count_do_not_change_the_result(tmp_path):
-    grid, _, _, counties = _setup(tmp_path, 7, (300, 260), 4)
-    runs = [crosstab(tmp_path / "lc.tif", tmp_path / "grade.tif", counties, [1, 2, 3], grid,
+    grid, _, _, counties, t_values = _setup(tmp_path, 7, (300, 260), 4)
+    runs = [crosstab(tmp_path / "lc.tif", tmp_path / "ero.tif", counties, [1, 2, 3], grid, np.r_[0, t_values],
                      window_size=ws, workers=wk).values for ws, wk in [(64, 1), (128, 2), (4096, 1)]]
-    assert all(np.array_equal(runs[0], r) for r in runs[1:])
+    for r in runs[1:]:  # the same cells and coverages; only the order of the float sums differs
+        np.testing.assert_allclose(r, runs[0], rtol=1e-12, atol=1e-12)
     assert all(max(win.width, win.height) <= 64 for win in grid.windows(64))
 
 
 def test_area_of_a_grid_aligned_rectangle_is_exact(tmp_path):
-    grid, _, _, _ = _setup(tmp_path, 1, (100, 100), 1)
+    grid, *_ = _setup(tmp_path, 1, (100, 100), 1)
     rect = gpd.GeoDataFrame({"zone": [1], "county_code": ["R"]}, geometry=[shapely.box(1000, 2000, 4000, 4000)], crs=ALBERS)
-    got = crosstab(tmp_path / "lc.tif", tmp_path / "grade.tif", rect, [1, 2, 3], grid, window_size=64, workers=1)
+    got = crosstab(tmp_path / "lc.tif", tmp_path / "ero.tif", rect, [1, 2, 3], grid, [0, 200], window_size=64, workers=1)
     assert float(got.sum()) == pytest.approx(3.0 * 2.0)  # 3 km × 2 km
 
 
 def test_area_of_a_disc_is_close_to_pi_r_squared(tmp_path):
-    grid, _, _, _ = _setup(tmp_path, 1, (100, 100), 1)
+    grid, *_ = _setup(tmp_path, 1, (100, 100), 1)
     disc = gpd.GeoDataFrame({"zone": [1], "county_code": ["D"]}, geometry=[shapely.Point(5000, 5000).buffer(3000, 256)],
                             crs=ALBERS)
-    got = float(crosstab(tmp_path / "lc.tif", tmp_path / "grade.tif", disc, [1], grid, window_size=64, workers=1).sum())
-    assert got == pytest.approx(math.pi * 9.0, rel=0.005)  # pixel-centre error along a 19 km edge of 100 m cells
+    got = float(crosstab(tmp_path / "lc.tif", tmp_path / "ero.tif", disc, [1], grid, [0, 200], window_size=64,
+                         workers=1).sum())
+    assert got == pytest.approx(disc.geometry.area.iloc[0] / 1e6, rel=1e-9)  # boundary cells weighted by their coverage
+    assert got == pytest.approx(math.pi * 9.0, rel=1e-4)  # the 256-segment polygon's own deficit, 3e-5
+
+
+def test_a_grade_raster_in_place_of_the_modulus_is_refused(tmp_path):
+    grid, *_ = _setup(tmp_path, 1, (40, 40), 1)
+    _write(tmp_path / "grade.tif", np.ones((40, 40), "uint8"), grid, 255)
+    disc = gpd.GeoDataFrame({"zone": [1], "county_code": ["D"]}, geometry=[shapely.Point(2000, 2000).buffer(900)], crs=ALBERS)
+    with pytest.raises(ValueError, match="grade.tif: expected the aligned erosion modulus"):
+        crosstab(tmp_path / "lc.tif", tmp_path / "grade.tif", disc, [1], grid, [0, 200], window_size=64, workers=1)
 
 
 def test_memory_budget_sets_the_window_and_rejects_impossible_budgets():

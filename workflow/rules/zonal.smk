@@ -1,5 +1,6 @@
-# SL 190 grades with each county's T, then the county × land cover × grade areas;
-# per batch, then gathered for the whole region.
+# SL 190 grades with each county's T (the grade raster, for maps and GIS) and the county ×
+# land cover × grade areas (the zonal engine grades the aligned modulus itself, so the two
+# rules run side by side); per batch, then gathered for the whole region.
 
 
 rule grade:
@@ -13,7 +14,7 @@ rule grade:
     log:
         "logs/{year}/{batch}/grade.log",
     benchmark:
-        "results/benchmarks/{year}/{batch}/grade.tsv"
+        "results/benchmarks/grade/{year}/{batch}.tsv"
     conda:
         SWC_ENV
     resources:
@@ -26,7 +27,8 @@ rule grade:
 rule crosstab:
     input:
         landcover="results/{year}/{batch}/aligned/landcover.tif",
-        grade="results/{year}/{batch}/erosion_grade.tif",
+        erosion="results/{year}/{batch}/aligned/erosion_t_km2.tif",
+        source=erosion_input,
         counties="results/common/{batch}/counties.gpkg",
         grid="results/common/{batch}/grid.json",
         legend=config["landcover_legend"],
@@ -35,7 +37,7 @@ rule crosstab:
     log:
         "logs/{year}/{batch}/crosstab.log",
     benchmark:
-        "results/benchmarks/{year}/{batch}/crosstab.tsv"
+        "results/benchmarks/crosstab/{year}/{batch}.tsv"
     conda:
         SWC_ENV
     threads: 2
@@ -56,6 +58,8 @@ rule gather_crosstab:
         table="results/{year}/erosion_by_landcover.csv",
     log:
         "logs/{year}/gather_crosstab.log",
+    benchmark:
+        "results/benchmarks/gather_crosstab/{year}.tsv"
     conda:
         SWC_ENV
     script:
@@ -74,6 +78,8 @@ rule mosaic_grade:
         ),
     log:
         "logs/{year}/mosaic_grade.log",
+    benchmark:
+        "results/benchmarks/mosaic_grade/{year}.tsv"
     conda:
         SWC_ENV
     resources:

@@ -1,0 +1,236 @@
+"""Compiled per-cell loops of the zonal engine (numba).
+
+Beyond decoding the rasters, the engine's work is per cell: grade the erosion
+modulus with the county's T, pack land cover and grade into one key, count the
+keys.  numpy needs several passes and temporaries for that; these loops make
+one pass each, and the grading loop compiles to vector instructions.
+
+- The grading repeats :func:`swc_raster.grading.grade_modulus` in float32: a
+  float32 modulus compared with T rounded *up* to float32 gives the same answer
+  as the float64 comparison (``t_float32``).  The tests compare the two on every
+  threshold, on nodata and on non-finite values.
+- Keys are ``code << 3 | grade``: ``code`` is the raw land-cover code (uint8
+  rasters whose codes are < 32) or its legend index.
+- Consecutive cells mostly have the same key (classes and grades come in
+  patches); incrementing one counter again before the previous increment is
+  stored stalls the loop, so four interleaved copies ("lanes") of the counts are
+  kept and summed by the caller.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, uint8
+
+from swc_raster.grading import GAP_GRADE, THRESHOLDS_T_KM2
+
+#: Interleaved copies of the counts (see the module docstring).
+LANES = 4
+_T2, _T3, _T4, _T5 = (np.float32(v) for v in THRESHOLDS_T_KM2)
+_GAP = uint8(GAP_GRADE)
+
+
+def t_float32(t: float) -> np.float32:
+    """The smallest float32 ≥ ``t``: for a float32 ``a``, ``a >= t`` ⇔ ``a >= t_float32(t)``."""
+    t32 = np.float32(t)
+    return np.nextafter(t32, np.float32(np.inf)) if float(t32) < t else t32
+
+
+@njit(cache=True, nogil=True)
+def grade_keys(codes, erosion, t, nodata, key):
+    """``key = codes << 3 | grade`` of the modulus ``erosion`` with one T (all arrays flat, same length).
+
+    Grades 1–6 by SL 190 (``t`` from :func:`t_float32`); 0 where ``erosion``
+    equals ``nodata`` or is not finite.
+    """
+    for i in range(codes.size):
+        a = erosion[i]
+        ok = uint8((a != nodata) & (np.abs(a) < np.inf))
+        g = ok * (uint8(1) + uint8(a >= t) + uint8(a >= _T2) + uint8(a >= _T3) + uint8(a >= _T4) + uint8(a >= _T5))
+        key[i] = (codes[i] << 3) | g
+
+
+@njit(cache=True, nogil=True)
+def grade_keys_labelled(codes, erosion, labels, t_of_label, nodata, key):
+    """As :func:`grade_keys`, with the T of each cell's label (``t_of_label[labels[i]]``).
+
+    The T comparison is made against every label's T and the cell's own kept:
+    a few vector compares are cheaper than one gather per cell.
+    """
+    n_labels = t_of_label.size
+    for i in range(codes.size):
+        a = erosion[i]
+        lab = labels[i]
+        ge_t = uint8(0)
+        for j in range(1, n_labels):
+            ge_t |= uint8(lab == j) & uint8(a >= t_of_label[j])
+        ok = uint8((a != nodata) & (np.abs(a) < np.inf))
+        g = ok * (uint8(1) + ge_t + uint8(a >= _T2) + uint8(a >= _T3) + uint8(a >= _T4) + uint8(a >= _T5))
+        key[i] = (codes[i] << 3) | g
+
+
+@njit(cache=True, nogil=True)
+def mark_gap(key, gap):
+    """Grade 7 (data gap) where ``gap``: the low three bits of the key set."""
+    for i in range(key.size):
+        if gap[i]:
+            key[i] |= _GAP
+
+
+@njit(cache=True, nogil=True)
+def count_keys(key, counts):
+    """``counts[lane, k] += 1`` for every key ``k`` (``counts``: LANES × number of keys)."""
+    n = key.size
+    m = n - n % LANES
+    for i in range(0, m, LANES):
+        counts[0, key[i]] += 1
+        counts[1, key[i + 1]] += 1
+        counts[2, key[i + 2]] += 1
+        counts[3, key[i + 3]] += 1
+    for i in range(m, n):
+        counts[0, key[i]] += 1
+
+
+@njit(cache=True, nogil=True)
+def count_keys_labelled(labels, key, counts):
+    """``counts[label, lane, k] += 1`` per cell (``counts``: labels × LANES × number of keys)."""
+    n = key.size
+    m = n - n % LANES
+    for i in range(0, m, LANES):
+        counts[labels[i], 0, key[i]] += 1
+        counts[labels[i + 1], 1, key[i + 1]] += 1
+        counts[labels[i + 2], 2, key[i + 2]] += 1
+        counts[labels[i + 3], 3, key[i + 3]] += 1
+    for i in range(m, n):
+        counts[labels[i], 0, key[i]] += 1
+
+
+def compile_now(wide_keys: bool = False) -> None:
+    """Compile (or load from numba's cache, ≈ 0.1 s) the kernels for the key types the engine will use.
+
+    uint8 keys always; uint16 keys too when ``wide_keys`` (legends of more than
+    31 classes).  The engine calls this before forking its workers, so that they
+    inherit the compiled code rather than each compiling it again.
+    """
+    nodata, t = np.float32(-9999.0), t_float32(200.0)
+    erosion, labels = np.zeros(4, np.float32), np.ones(4, np.uint8)
+    for key_dtype in (np.uint8, np.uint16) if wide_keys else (np.uint8,):
+        key = np.zeros(4, key_dtype)
+        codes = np.ones(4, key_dtype)
+        grade_keys(codes, erosion, t, nodata, key)
+        grade_keys_labelled(codes, erosion, labels, np.array([0, t], np.float32), nodata, key)
+        mark_gap(key, np.zeros(4, np.bool_))
+        count_keys(key, np.zeros((LANES, 16), np.int64))
+        count_keys_labelled(labels, key, np.zeros((2, LANES, 16), np.int64))
+        edge = np.array([0.5]), np.array([0.0]), np.array([0.5]), np.array([2.0])
+        cover, touched = np.zeros((2, 2, 3)), np.zeros((2, 2), np.uint8)
+        accumulate_edges(*edge, np.array([1], np.int64), cover, touched)
+        for gap in (np.zeros(0, np.bool_), np.zeros(4, np.bool_)):
+            correct_boundary_cells(cover, touched, labels, codes, erosion, gap, np.array([0, t], np.float32), nodata,
+                                   np.zeros((2, 16)))
+
+
+# --------------------------------------------------------------------------- fractional coverage of boundary cells
+#
+# The engine counts a mixed tile's cells by the pixel-centre rule first (fast), then corrects the
+# cells that a county boundary crosses to their exact coverage.  The coverage of a cell by a
+# polygon is the area of the cell to the right of the polygon's edges, signed by their direction
+# (Green's theorem): each edge piece inside a cell adds its signed height, split between that cell
+# and the next by where it crosses; a running sum along the row gives each cell's coverage
+# (the "signed area accumulation" of font rasterizers).  Exact up to float rounding.
+
+
+@njit(cache=True, nogil=True)
+def _add_piece(acc, touched, lab, r, c, p, q, d, w):
+    """Edge piece from x = p to x = q inside cell (r, c), signed height d."""
+    m = 0.5 * (p + q) - c  # where the piece crosses, 0..1 from the cell's left side
+    acc[lab, r, c] += d * (1.0 - m)
+    if c + 1 <= w:
+        acc[lab, r, c + 1] += d * m
+    if c < w:
+        touched[r, c] = 1
+
+
+@njit(cache=True, nogil=True)
+def accumulate_edges(u1, v1, u2, v2, labels, acc, touched):
+    """Add polygon edges to ``acc[label, row, col]`` (signed areas) and flag the cells they cross.
+
+    Coordinates are the tile's pixel coordinates (column u, row v; all within
+    ``[0, w] × [0, h]``, polygons clipped to the tile and oriented so that the
+    interior is on the left going round the exterior in map coordinates).
+    ``acc`` is (labels, h, w + 1), ``touched`` is (h, w); both start at zero.
+    """
+    h, w = touched.shape
+    for e in range(u1.size):
+        xa, ya, xb, yb = u1[e], v1[e], u2[e], v2[e]
+        if ya == yb:
+            continue
+        sign = 1.0
+        if ya > yb:
+            xa, ya, xb, yb = xb, yb, xa, ya
+            sign = -1.0
+        lab = labels[e]
+        dxdy = (xb - xa) / (yb - ya)
+        for r in range(max(int(np.floor(ya)), 0), min(int(np.ceil(yb)), h)):
+            y0, y1 = max(ya, float(r)), min(yb, float(r + 1))
+            if y1 <= y0:
+                continue
+            x0, x1 = xa + (y0 - ya) * dxdy, xa + (y1 - ya) * dxdy
+            d = (y1 - y0) * sign
+            lo, hi = min(x0, x1), max(x0, x1)
+            c_lo, c_hi = int(np.floor(lo)), int(np.floor(hi))
+            if c_hi > c_lo and hi == c_hi:  # a piece ending on a cell's left side belongs to the cell before
+                c_hi -= 1
+            if c_lo == c_hi:
+                _add_piece(acc, touched, lab, r, c_lo, lo, hi, d, w)
+                continue
+            per_x = d / (hi - lo)
+            for c in range(c_lo, c_hi + 1):
+                p, q = max(lo, float(c)), min(hi, float(c + 1))
+                _add_piece(acc, touched, lab, r, c, p, q, per_x * (q - p), w)
+
+
+@njit(cache=True, nogil=True)
+def correct_boundary_cells(acc, touched, centre_labels, codes, erosion, gap, t_of_label, nodata, corrections):
+    """Turn the pixel-centre counts of the boundary cells into coverage-weighted ones.
+
+    For every cell flagged in ``touched``, each label's coverage (the running sum
+    of ``acc`` along the row, clipped to [0, 1]) minus 1 if the cell was counted
+    for that label by its centre, 0 otherwise, is added to ``corrections[label,
+    key]`` with the key the cell gets with that label's T.  ``acc`` and
+    ``touched`` are left zeroed for the next tile.  ``gap`` empty: no gap cells.
+    """
+    n_labels = acc.shape[0]
+    h, w = touched.shape
+    any_gap = gap.size != 0
+    run = np.zeros(n_labels)
+    for r in range(h):
+        run[:] = 0.0
+        previous = False  # acc is non-zero only in flagged cells and the cells right of them
+        for c in range(w):
+            flagged = touched[r, c] != 0
+            if flagged or previous:
+                for j in range(1, n_labels):
+                    run[j] += acc[j, r, c]
+                    acc[j, r, c] = 0.0
+            previous = flagged
+            if not flagged:
+                continue
+            touched[r, c] = 0
+            i = r * w + c
+            a = erosion[i]
+            centre = centre_labels[i]
+            for j in range(1, n_labels):
+                cover = min(max(run[j], 0.0), 1.0)
+                delta = cover - (1.0 if centre == j else 0.0)
+                if delta == 0.0:
+                    continue
+                if any_gap and gap[i]:
+                    g = GAP_GRADE
+                elif a == nodata or not np.isfinite(a):
+                    g = 0
+                else:
+                    g = 1 + (a >= t_of_label[j]) + (a >= _T2) + (a >= _T3) + (a >= _T4) + (a >= _T5)
+                corrections[j, (codes[i] << 3) | g] += delta
+        for j in range(1, n_labels):
+            acc[j, r, w] = 0.0
