@@ -13,6 +13,8 @@ rule validate_inputs:
         report="results/{year}/validation.json",
     log:
         "logs/{year}/validate_inputs.log",
+    benchmark:
+        "results/benchmarks/validate_inputs/{year}.tsv"
     conda:
         SWC_ENV
     resources:
@@ -33,7 +35,7 @@ rule align:
     log:
         "logs/{year}/{batch}/align.log",
     benchmark:
-        "results/benchmarks/{year}/{batch}/align.tsv"
+        "results/benchmarks/align/{year}/{batch}.tsv"
     conda:
         SWC_ENV
     resources:

@@ -9,6 +9,8 @@ rule rates:
         rates="results/{year}/county_rates.csv",
     log:
         "logs/{year}/rates.log",
+    benchmark:
+        "results/benchmarks/rates/{year}.tsv"
     conda:
         SWC_ENV
     script:
@@ -24,6 +26,8 @@ rule compare_targets:
         comparison="results/{year}/target_comparison.csv",
     log:
         "logs/{year}/compare_targets.log",
+    benchmark:
+        "results/benchmarks/compare_targets/{year}.tsv"
     conda:
         SWC_ENV
     script:

@@ -29,7 +29,7 @@ rule csle_erosion:
     log:
         "logs/{year}/csle_erosion.log",
     benchmark:
-        "results/benchmarks/{year}/csle_erosion.tsv"
+        "results/benchmarks/csle_erosion/{year}.tsv"
     wildcard_constraints:
         year="|".join(CSLE_YEARS) or "(?!)",
     conda:

@@ -10,6 +10,8 @@ rule demo_rasters:
         erosion=DEMO_INPUT.format(year="{year}", kind="erosion"),
     log:
         "logs/demo/{year}.log",
+    benchmark:
+        "results/benchmarks/demo_rasters/{year}.tsv"
     conda:
         SWC_ENV
     script:
@@ -29,6 +31,8 @@ rule demo_factors:
         e=DEMO_INPUT.format(year="{year}", kind="E"),
     log:
         "logs/demo/{year}_factors.log",
+    benchmark:
+        "results/benchmarks/demo_factors/{year}.tsv"
     conda:
         SWC_ENV
     script:

@@ -8,6 +8,8 @@ rule prepare_boundaries:
         counties="results/common/counties.gpkg",
     log:
         "logs/prepare_boundaries.log",
+    benchmark:
+        "results/benchmarks/prepare_boundaries/all.tsv"
     conda:
         SWC_ENV
     script:
@@ -23,6 +25,8 @@ rule prepare_batch:
         zones="results/common/{batch}/zones.tif",
     log:
         "logs/prepare_batch/{batch}.log",
+    benchmark:
+        "results/benchmarks/prepare_batch/{batch}.tsv"
     conda:
         SWC_ENV
     resources:

@@ -8,6 +8,8 @@ rule mosaic_landcover:
         raster="results/{year}/landcover.tif",
     log:
         "logs/{year}/mosaic_landcover.log",
+    benchmark:
+        "results/benchmarks/mosaic_landcover/{year}.tsv"
     conda:
         SWC_ENV
     resources:
@@ -29,6 +31,8 @@ rule map:
         pdf="results/{year}/maps/{kind}.pdf",
     log:
         "logs/{year}/map_{kind}.log",
+    benchmark:
+        "results/benchmarks/map/{year}/{kind}.tsv"
     wildcard_constraints:
         kind="|".join(MAP_KINDS),
     conda:
@@ -54,6 +58,8 @@ rule workbook:
         ),
     log:
         "logs/{year}/workbook.log",
+    benchmark:
+        "results/benchmarks/workbook/{year}.tsv"
     conda:
         SWC_ENV
     script:
@@ -74,6 +80,8 @@ rule gis_outputs:
         ),
     log:
         "logs/{year}/gis_outputs.log",
+    benchmark:
+        "results/benchmarks/gis_outputs/{year}.tsv"
     conda:
         SWC_ENV
     script:
@@ -92,6 +100,8 @@ rule year_report:
         ),
     log:
         "logs/{year}/report.log",
+    benchmark:
+        "results/benchmarks/year_report/{year}.tsv"
     conda:
         SWC_ENV
     script:

@@ -12,6 +12,8 @@ rule summarise_years:
         chart="results/summary/progress_by_county.png",
     log:
         "logs/summary/summarise_years.log",
+    benchmark:
+        "results/benchmarks/summarise_years/all.tsv"
     conda:
         SWC_ENV
     script:
@@ -29,6 +31,8 @@ rule transitions:
         change_map=temp("results/summary/{batch}/change_{year_from}_{year_to}.tif"),
     log:
         "logs/summary/{batch}/transitions_{year_from}_{year_to}.log",
+    benchmark:
+        "results/benchmarks/transitions/{year_from}_{year_to}/{batch}.tsv"
     wildcard_constraints:
         year_from="|".join(YEAR_LABELS),
         year_to="|".join(YEAR_LABELS),
@@ -52,6 +56,8 @@ rule gather_transitions:
         table="results/summary/transitions_{year_from}_{year_to}.csv",
     log:
         "logs/summary/gather_transitions_{year_from}_{year_to}.log",
+    benchmark:
+        "results/benchmarks/gather_transitions/{year_from}_{year_to}.tsv"
     wildcard_constraints:
         year_from="|".join(YEAR_LABELS),
         year_to="|".join(YEAR_LABELS),
