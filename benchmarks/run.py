@@ -69,7 +69,7 @@ def _warm_up(case: Case) -> None:
 
     _counties(case)
     _grid(case)
-    for path in (case.landcover, case.grade, case.combined):
+    for path in (case.landcover, case.erosion, case.combined):
         if path.exists():
             with rasterio.open(path) as src:
                 src.read(1, window=((0, 1), (0, 1)))
@@ -80,18 +80,18 @@ def _warm_up(case: Case) -> None:
 _FLOOR: dict = {}
 
 
-def _floor_init(lc: str, grade: str) -> None:
+def _floor_init(lc: str, erosion: str) -> None:
     import rasterio
 
     from swc_raster.zonal import GDAL_CACHE_MB  # imported by the parent already: workers are forked
 
     _FLOOR["env"] = rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB).__enter__()  # as the engine's workers
-    _FLOOR.update(lc=rasterio.open(lc), grade=rasterio.open(grade))
+    _FLOOR.update(lc=rasterio.open(lc), erosion=rasterio.open(erosion))
 
 
 def _floor_read(win) -> int:
     a = _FLOOR["lc"].read(1, window=win)
-    b = _FLOOR["grade"].read(1, window=win)
+    b = _FLOOR["erosion"].read(1, window=win)
     return int(a[0, 0]) + int(b[-1, -1])  # touch the data; nothing else
 
 
@@ -102,7 +102,7 @@ def _floor(case: Case, windows: list, workers: int) -> None:
 
     import swc_raster.zonal  # noqa: F401
 
-    with ProcessPoolExecutor(workers, initializer=_floor_init, initargs=(str(case.landcover), str(case.grade))) as pool:
+    with ProcessPoolExecutor(workers, initializer=_floor_init, initargs=(str(case.landcover), str(case.erosion))) as pool:
         list(pool.map(_floor_read, windows, chunksize=max(1, len(windows) // (8 * workers))))
 
 
@@ -142,8 +142,8 @@ def method_floor_threads(case: Case, args) -> None:
 
     def read(win):
         if not hasattr(local, "lc"):
-            local.lc, local.grade = rasterio.open(case.landcover), rasterio.open(case.grade)
-        return int(local.lc.read(1, window=win)[0, 0]) + int(local.grade.read(1, window=win)[0, 0])
+            local.lc, local.erosion = rasterio.open(case.landcover), rasterio.open(case.erosion)
+        return int(local.lc.read(1, window=win)[0, 0]) + int(local.erosion.read(1, window=win)[0, 0])
 
     windows = _grid(case).windows(args.window)
     with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB), ThreadPoolExecutor(args.workers) as pool:
@@ -155,10 +155,14 @@ def method_floor_threads(case: Case, args) -> None:
 
 
 def method_engine(case: Case, args) -> np.ndarray:
+    from inputs import T_ALLOWABLE, footprint
+
     from swc_raster.zonal import crosstab
 
-    da = crosstab(case.landcover, case.grade, _counties(case), LEGEND, _grid(case), window_size=args.window,
-                  workers=args.workers)
+    counties, grid = _counties(case), _grid(case)
+    t_by_zone = np.full(int(counties.zone.max()) + 1, T_ALLOWABLE)
+    da = crosstab(case.landcover, case.erosion, counties, LEGEND, grid, t_by_zone, footprint=footprint(grid, case),
+                  window_size=args.window, workers=args.workers)
     return da.values  # (county, land-cover index, grade), km²
 
 
@@ -395,7 +399,7 @@ def write_results(cases: list[Case]) -> str:
         data = json.loads(path.read_text())
         m = data["meta"]
         parts.append(f"\n## {case.name}: {m['width']} × {m['height']} = {m['mpx']:.1f} Mpx, {m['counties']} counties; "
-                     f"inputs {m['landcover_mb']:.0f} MB + {m['grade_mb']:.0f} MB (DEFLATE, 512² tiles); "
+                     f"inputs {m['landcover_mb']:.0f} MB + {m.get('erosion_mb', 0):.0f} MB (DEFLATE, 512² tiles); "
                      f"repeat {data.get('repeat', 1)}\n")
         parts.append(fmt_table(data["rows"]) + "\n")
         if "engine_equals_rasterstats_cells" in m:

@@ -168,6 +168,43 @@ def test_window_size_and_worker_count_do_not_change_the_result(tmp_path):
     assert all(max(win.width, win.height) <= 64 for win in grid.windows(64))
 
 
+def test_reads_are_bounded_by_the_tile_and_no_cell_is_read_twice(tmp_path, monkeypatch):
+    """Memory is bounded by the unit read (≤ one tile, ≤ the window), and each raster is read once, not per county."""
+    from swc_raster import zonal
+
+    grid, _, _, counties, t_values = _setup(tmp_path, 3, (300, 260), 4)
+    reads: dict[str, list] = {}
+    real_open = rasterio.open
+
+    class Spy:
+        def __init__(self, path, *args, **kwargs):
+            self._ds, self._name = real_open(path, *args, **kwargs), str(path)
+
+        def __getattr__(self, name):
+            return getattr(self._ds, name)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self._ds.close()
+
+        def read(self, *args, window=None, **kwargs):
+            reads.setdefault(self._name, []).append(window)
+            return self._ds.read(*args, window=window, **kwargs)
+
+    monkeypatch.setattr(zonal.rasterio, "open", Spy)
+    crosstab(tmp_path / "lc.tif", tmp_path / "ero.tif", counties, [1, 2, 3], grid, np.r_[0, t_values],
+             window_size=64, workers=1)
+    assert set(reads) == {str(tmp_path / "lc.tif"), str(tmp_path / "ero.tif")}
+    for windows in reads.values():
+        assert all(w.width <= 64 and w.height <= 64 for w in windows)
+        seen = np.zeros(grid.shape, int)
+        for w in windows:
+            seen[w.row_off:w.row_off + w.height, w.col_off:w.col_off + w.width] += 1
+        assert seen.max() == 1
+
+
 def test_area_of_a_grid_aligned_rectangle_is_exact(tmp_path):
     grid, *_ = _setup(tmp_path, 1, (100, 100), 1)
     rect = gpd.GeoDataFrame({"zone": [1], "county_code": ["R"]}, geometry=[shapely.box(1000, 2000, 4000, 4000)], crs=ALBERS)
