@@ -123,11 +123,11 @@ def compile_now(wide_keys: bool = False) -> None:
         count_keys(key, np.zeros((LANES, 16), np.int64))
         count_keys_labelled(labels, key, np.zeros((2, LANES, 16), np.int64))
         edge = np.array([0.5]), np.array([0.0]), np.array([0.5]), np.array([2.0])
-        cover, touched = np.zeros((2, 2, 3)), np.zeros((2, 2), np.uint8)
-        accumulate_edges(*edge, np.array([1], np.int64), cover, touched)
+        cover, touched, cells = np.zeros((2, 2, 3)), np.zeros((2, 2), np.uint8), np.zeros(4, np.int64)
+        n = accumulate_edges(*edge, np.array([1], np.int64), cover, touched, cells)
         for gap in (np.zeros(0, np.bool_), np.zeros(4, np.bool_)):
-            correct_boundary_cells(cover, touched, labels, codes, erosion, gap, np.array([0, t], np.float32), nodata,
-                                   np.zeros((2, 16)))
+            correct_boundary_cells(cover, touched, np.sort(cells[:n]), labels, codes, erosion, gap,
+                                   np.array([0, t], np.float32), nodata, np.zeros((2, 16)))
 
 
 # --------------------------------------------------------------------------- fractional coverage of boundary cells
@@ -141,26 +141,33 @@ def compile_now(wide_keys: bool = False) -> None:
 
 
 @njit(cache=True, nogil=True)
-def _add_piece(acc, touched, lab, r, c, p, q, d, w):
-    """Edge piece from x = p to x = q inside cell (r, c), signed height d."""
+def _add_piece(acc, touched, cells, n_cells, lab, r, c, p, q, d, w):
+    """Edge piece from x = p to x = q inside cell (r, c), signed height d; returns the new cell count."""
+    if c >= w:  # on the tile's right side: covers nothing inside the tile
+        return n_cells
     m = 0.5 * (p + q) - c  # where the piece crosses, 0..1 from the cell's left side
     acc[lab, r, c] += d * (1.0 - m)
-    if c + 1 <= w:
-        acc[lab, r, c + 1] += d * m
-    if c < w:
+    acc[lab, r, c + 1] += d * m
+    if not touched[r, c]:
         touched[r, c] = 1
+        cells[n_cells] = r * w + c
+        n_cells += 1
+    return n_cells
 
 
 @njit(cache=True, nogil=True)
-def accumulate_edges(u1, v1, u2, v2, labels, acc, touched):
-    """Add polygon edges to ``acc[label, row, col]`` (signed areas) and flag the cells they cross.
+def accumulate_edges(u1, v1, u2, v2, labels, acc, touched, cells):
+    """Add polygon edges to ``acc[label, row, col]`` (signed areas); list the cells they cross.
 
     Coordinates are the tile's pixel coordinates (column u, row v; all within
     ``[0, w] × [0, h]``, polygons clipped to the tile and oriented so that the
     interior is on the left going round the exterior in map coordinates).
-    ``acc`` is (labels, h, w + 1), ``touched`` is (h, w); both start at zero.
+    ``acc`` is (labels, h, w + 1) and ``touched`` (h, w), both zero on entry;
+    the flat indices of the crossed cells go to ``cells`` (size ≥ h · w), and
+    their number is returned.
     """
     h, w = touched.shape
+    n_cells = 0
     for e in range(u1.size):
         xa, ya, xb, yb = u1[e], v1[e], u2[e], v2[e]
         if ya == yb:
@@ -177,60 +184,70 @@ def accumulate_edges(u1, v1, u2, v2, labels, acc, touched):
                 continue
             x0, x1 = xa + (y0 - ya) * dxdy, xa + (y1 - ya) * dxdy
             d = (y1 - y0) * sign
-            lo, hi = min(x0, x1), max(x0, x1)
+            # interpolation can stray by a rounding error outside [0, w]: a column −1 would wrap round
+            lo, hi = max(min(x0, x1), 0.0), min(max(x0, x1), float(w))
             c_lo, c_hi = int(np.floor(lo)), int(np.floor(hi))
             if c_hi > c_lo and hi == c_hi:  # a piece ending on a cell's left side belongs to the cell before
                 c_hi -= 1
             if c_lo == c_hi:
-                _add_piece(acc, touched, lab, r, c_lo, lo, hi, d, w)
+                n_cells = _add_piece(acc, touched, cells, n_cells, lab, r, c_lo, lo, hi, d, w)
                 continue
             per_x = d / (hi - lo)
             for c in range(c_lo, c_hi + 1):
                 p, q = max(lo, float(c)), min(hi, float(c + 1))
-                _add_piece(acc, touched, lab, r, c, p, q, per_x * (q - p), w)
+                n_cells = _add_piece(acc, touched, cells, n_cells, lab, r, c, p, q, per_x * (q - p), w)
+    return n_cells
 
 
 @njit(cache=True, nogil=True)
-def correct_boundary_cells(acc, touched, centre_labels, codes, erosion, gap, t_of_label, nodata, corrections):
-    """Turn the pixel-centre counts of the boundary cells into coverage-weighted ones.
+def _take_column(acc, run, r, c):
+    for j in range(1, acc.shape[0]):
+        run[j] += acc[j, r, c]
+        acc[j, r, c] = 0.0
 
-    For every cell flagged in ``touched``, each label's coverage (the running sum
-    of ``acc`` along the row, clipped to [0, 1]) minus 1 if the cell was counted
-    for that label by its centre, 0 otherwise, is added to ``corrections[label,
-    key]`` with the key the cell gets with that label's T.  ``acc`` and
-    ``touched`` are left zeroed for the next tile.  ``gap`` empty: no gap cells.
+
+@njit(cache=True, nogil=True)
+def correct_boundary_cells(acc, touched, cells, centre_labels, codes, erosion, gap, t_of_label, nodata, corrections):
+    """Turn the pixel-centre counts of the crossed cells into coverage-weighted ones.
+
+    ``cells`` (sorted flat indices) are the cells listed by accumulate_edges.
+    A cell's coverage of label j is the running sum of ``acc[j]`` along its row,
+    which changes only at listed cells and the cell right of each; clipped to
+    [0, 1], minus 1 if the cell's centre gave it label j, it is added to
+    ``corrections[j, key]`` with the key the cell gets with label j's T.
+    ``acc`` and ``touched`` are left zeroed for the next tile.  ``gap`` empty:
+    no gap cells.
     """
     n_labels = acc.shape[0]
-    h, w = touched.shape
+    w = touched.shape[1]
     any_gap = gap.size != 0
     run = np.zeros(n_labels)
-    for r in range(h):
-        run[:] = 0.0
-        previous = False  # acc is non-zero only in flagged cells and the cells right of them
-        for c in range(w):
-            flagged = touched[r, c] != 0
-            if flagged or previous:
-                for j in range(1, n_labels):
-                    run[j] += acc[j, r, c]
-                    acc[j, r, c] = 0.0
-            previous = flagged
-            if not flagged:
-                continue
-            touched[r, c] = 0
-            i = r * w + c
-            a = erosion[i]
-            centre = centre_labels[i]
-            for j in range(1, n_labels):
-                cover = min(max(run[j], 0.0), 1.0)
-                delta = cover - (1.0 if centre == j else 0.0)
-                if delta == 0.0:
-                    continue
-                if any_gap and gap[i]:
-                    g = GAP_GRADE
-                elif a == nodata or not np.isfinite(a):
-                    g = 0
-                else:
-                    g = 1 + (a >= t_of_label[j]) + (a >= _T2) + (a >= _T3) + (a >= _T4) + (a >= _T5)
-                corrections[j, (codes[i] << 3) | g] += delta
+    row, last = -1, -1  # current row, last listed column in it
+    for i in cells:
+        r, c = i // w, i % w
+        if r != row:
+            if row >= 0:
+                _take_column(acc, run, row, last + 1)  # zero the last remainder of the previous row
+            run[:] = 0.0
+            row, last = r, -1
+        elif last + 1 < c:
+            _take_column(acc, run, r, last + 1)  # the remainder of the previous listed cell
+        _take_column(acc, run, r, c)
+        last = c
+        touched[r, c] = 0
+        a = erosion[i]
+        centre = centre_labels[i]
         for j in range(1, n_labels):
-            acc[j, r, w] = 0.0
+            cover = min(max(run[j], 0.0), 1.0)
+            delta = cover - (1.0 if centre == j else 0.0)
+            if delta == 0.0:
+                continue
+            if any_gap and gap[i]:
+                g = GAP_GRADE
+            elif a == nodata or not np.isfinite(a):
+                g = 0
+            else:
+                g = 1 + (a >= t_of_label[j]) + (a >= _T2) + (a >= _T3) + (a >= _T4) + (a >= _T5)
+            corrections[j, (codes[i] << 3) | g] += delta
+    if row >= 0:
+        _take_column(acc, run, row, last + 1)

@@ -277,6 +277,7 @@ class _Counter:
         self.frac = {"raw": np.zeros((n_zones + 1, 256)), "index": np.zeros((n_zones + 1, self.n_index_keys))}
         self.cover_acc = np.zeros(0)  # signed-area accumulator of the counties of a tile, grown as needed
         self.touched = np.zeros(tile * tile, dtype=np.uint8)
+        self.cells = np.empty(tile * tile, dtype=np.int64)  # the cells county edges cross in a tile
         t2 = tile * tile
         self.buf = {"lc": np.empty(t2, dtype=self.lc.dtypes[0]), "ero": np.empty(t2, dtype=np.float32),
                     "raw": np.empty(t2, dtype=np.uint8), "index": np.empty(t2, dtype=key_type),
@@ -432,11 +433,12 @@ class _Counter:
             self.cover_acc = np.zeros(n)
         cover = self.cover_acc[:n].reshape(len(geoms) + 1, h, w + 1)  # zeros: the kernels leave it so
         touched = self.touched[: h * w].reshape(h, w)
-        kernels.accumulate_edges(*edges, cover, touched)
+        n = kernels.accumulate_edges(*edges, cover, touched, self.cells)
+        crossed = np.sort(self.cells[:n])
         corrections = np.zeros((len(geoms) + 1, acc.shape[2]))
         no_gap = np.zeros(0, dtype=np.bool_)
-        kernels.correct_boundary_cells(cover, touched, labels, codes, ero, no_gap if gap is None else gap.reshape(-1),
-                                       t_of_label, self.nodata, corrections)
+        kernels.correct_boundary_cells(cover, touched, crossed, labels, codes, ero,
+                                       no_gap if gap is None else gap.reshape(-1), t_of_label, self.nodata, corrections)
         self.frac[kind][zones] += corrections[1:]
 
 

@@ -73,15 +73,17 @@ def _setup(tmp_path, seed, shape, n_polys, legend=(1, 2, 3), lc_dtype="uint8"):
     codes = np.array([0, *legend, max(legend) + 1])  # 0 = no data, the last is not in the legend
     lc = rng.choice(codes, shape).astype(lc_dtype)
     erosion = _modulus(rng, shape)
-    polys, taken = [], shapely.Polygon()
-    for _ in range(n_polys):
-        cx, cy = rng.uniform(0, w * 100), rng.uniform(0, h * 100)
-        r = rng.uniform(150, 0.6 * min(h, w) * 100)
-        angles = np.sort(rng.uniform(0, 2 * np.pi, 7))
-        p = shapely.Polygon(np.c_[cx + r * np.cos(angles), cy + r * np.sin(angles)]).difference(taken)
-        if p.area > 0:
-            polys.append(p)
-            taken = taken.union(p)
+    # counties: Voronoi cells of random points (neighbours share edges exactly), cut by a random
+    # heptagon (the region's outline, partly off the grid), one of them with a hole
+    box = shapely.box(-1000, -1000, w * 100 + 1000, h * 100 + 1000)
+    seeds = shapely.multipoints(np.c_[rng.uniform(0, w * 100, n_polys), rng.uniform(0, h * 100, n_polys)])
+    cells = shapely.get_parts(shapely.voronoi_polygons(seeds, extend_to=box)) if n_polys > 1 else np.array([box])
+    cx, cy, r = rng.uniform(0, w * 100), rng.uniform(0, h * 100), rng.uniform(0.3, 0.8) * max(h, w) * 100
+    angles = np.sort(rng.uniform(0, 2 * np.pi, 7))
+    region = shapely.Polygon(np.c_[cx + r * np.cos(angles), cy + r * np.sin(angles)])
+    polys = [p for p in shapely.intersection(cells, region) if p.area > 0 and p.geom_type in ("Polygon", "MultiPolygon")]
+    if polys and rng.random() < 0.5:
+        polys[0] = polys[0].difference(polys[0].centroid.buffer(rng.uniform(50, 400)))
     t_values = rng.choice(T_CHOICES, len(polys))
     counties = gpd.GeoDataFrame({"zone": np.arange(1, len(polys) + 1), "county_code": [f"C{i}" for i in range(len(polys))]},
                                 geometry=polys, crs=ALBERS)
@@ -113,7 +115,8 @@ def test_table_agrees_with_the_grade_raster_cell_for_cell(tmp_path):
 
     Counties on cell lines, so that coverage and pixel-centre rules give the same cells.
     """
-    grid, lc, _, _, t_values = _setup(tmp_path, 11, (120, 150), 4)
+    grid, *_ = _setup(tmp_path, 11, (120, 150), 4)
+    t_values = np.array(T_CHOICES)
     boxes = [shapely.box(0, 0, 6000, 7000), shapely.box(6000, 0, 15000, 7000), shapely.box(0, 7000, 9000, 12000),
              shapely.box(9000, 7000, 15000, 12000).difference(shapely.box(11000, 8000, 13000, 10000))]
     counties = gpd.GeoDataFrame({"zone": [1, 2, 3, 4], "county_code": ["A", "B", "C", "D"]}, geometry=boxes, crs=ALBERS)
