@@ -36,6 +36,17 @@ def t_float32(t: float) -> np.float32:
     return np.nextafter(t32, np.float32(np.inf)) if float(t32) < t else t32
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _grade(a, at_least_t, nodata):
+    """SL 190 grade 1–6 of modulus ``a`` given ``at_least_t`` (a ≥ T, 0/1); 0 for nodata or non-finite ``a``.
+
+    Comparisons summed, not branched: grades change from cell to cell, so branches would
+    mispredict, and the sum lets the loops that call this vectorise.
+    """
+    ok = uint8((a != nodata) & (np.abs(a) < np.inf))
+    return ok * (uint8(1) + uint8(at_least_t) + uint8(a >= _T2) + uint8(a >= _T3) + uint8(a >= _T4) + uint8(a >= _T5))
+
+
 @njit(cache=True, nogil=True)
 def grade_keys(codes, erosion, t, nodata, key):
     """``key = codes << 3 | grade`` of the modulus ``erosion`` with one T (all arrays flat, same length).
@@ -45,9 +56,7 @@ def grade_keys(codes, erosion, t, nodata, key):
     """
     for i in range(codes.size):
         a = erosion[i]
-        ok = uint8((a != nodata) & (np.abs(a) < np.inf))
-        g = ok * (uint8(1) + uint8(a >= t) + uint8(a >= _T2) + uint8(a >= _T3) + uint8(a >= _T4) + uint8(a >= _T5))
-        key[i] = (codes[i] << 3) | g
+        key[i] = (codes[i] << 3) | _grade(a, a >= t, nodata)
 
 
 @njit(cache=True, nogil=True)
@@ -64,9 +73,7 @@ def grade_keys_labelled(codes, erosion, labels, t_of_label, nodata, key):
         ge_t = uint8(0)
         for j in range(1, n_labels):
             ge_t |= uint8(lab == j) & uint8(a >= t_of_label[j])
-        ok = uint8((a != nodata) & (np.abs(a) < np.inf))
-        g = ok * (uint8(1) + ge_t + uint8(a >= _T2) + uint8(a >= _T3) + uint8(a >= _T4) + uint8(a >= _T5))
-        key[i] = (codes[i] << 3) | g
+        key[i] = (codes[i] << 3) | _grade(a, ge_t, nodata)
 
 
 @njit(cache=True, nogil=True)
@@ -242,12 +249,7 @@ def correct_boundary_cells(acc, touched, cells, centre_labels, codes, erosion, g
             delta = cover - (1.0 if centre == j else 0.0)
             if delta == 0.0:
                 continue
-            if any_gap and gap[i]:
-                g = GAP_GRADE
-            elif a == nodata or not np.isfinite(a):
-                g = 0
-            else:
-                g = 1 + (a >= t_of_label[j]) + (a >= _T2) + (a >= _T3) + (a >= _T4) + (a >= _T5)
+            g = _GAP if any_gap and gap[i] else _grade(a, a >= t_of_label[j], nodata)
             corrections[j, (codes[i] << 3) | g] += delta
     if row >= 0:
         _take_column(acc, run, row, last + 1)
