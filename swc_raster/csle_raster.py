@@ -164,40 +164,38 @@ def _is_us(key: str) -> bool:
     return key.replace(".", "") in _US_WORDS or "ton" in key or "acre" in key or "ft" in key or ".ac" in key or "/ac" in key
 
 
+def _normalise_si_unit(unit: Any, input_name: str, symbol: str, quantity: str, canonical: str, si_keys,
+                       us_to_si: float, note: str = "") -> str:
+    """``canonical`` when ``unit`` names it; :class:`UnitError` naming the fix for US customary, unknown or no unit."""
+    key_name = f"{symbol.lower()}_unit"
+    if unit is None or str(unit).strip() == "":
+        raise UnitError(input_name, f"the unit of the {quantity} {symbol} is not declared.",
+                        f"add `{key_name}: {canonical}` to the year's `csle:` block (SI units).")
+    key = _unit_key(unit)
+    if key in si_keys:
+        return canonical
+    if _is_us(key):
+        raise UnitError(input_name, f"{symbol} is declared in US customary units ({unit!r}); swc-raster takes SI units only.",
+                        f"convert the raster to {canonical} ({symbol}_SI = {us_to_si} × {symbol}_US{note}, e.g. "
+                        f"`gdal_calc.py -A {symbol}_us.tif --calc=\"A*{us_to_si}\" --outfile={symbol}_si.tif`) and declare "
+                        f"`{key_name}: {canonical}`.")
+    raise UnitError(input_name, f"unknown unit of {symbol} {unit!r}.",
+                    f"declare `{key_name}: {canonical}` (SI) and give {symbol} in it.")
+
+
 def normalise_r_unit(unit: Any, input_name: str = "csle.r_unit") -> str:
     """The canonical R unit (:data:`R_UNIT`) for a declared unit; :class:`UnitError` otherwise.
 
     Only SI is accepted.  A declared US customary unit is refused with the conversion
     (R_SI = 17.02 · R_US): the run never guesses a unit.
     """
-    if unit is None or str(unit).strip() == "":
-        raise UnitError(input_name, "the unit of the rainfall erosivity R is not declared.",
-                        f"add `r_unit: {R_UNIT}` to the year's `csle:` block (SI units).")
-    key = _unit_key(unit)
-    if key in _R_SI_KEYS:
-        return R_UNIT
-    if _is_us(key):
-        raise UnitError(input_name, f"R is declared in US customary units ({unit!r}); swc-raster takes SI units only.",
-                        f"convert the raster to {R_UNIT} (R_SI = {R_US_TO_SI} × R_US, e.g. "
-                        f"`gdal_calc.py -A R_us.tif --calc=\"A*{R_US_TO_SI}\" --outfile=R_si.tif`) and declare "
-                        f"`r_unit: {R_UNIT}`.")
-    raise UnitError(input_name, f"unknown unit of R {unit!r}.", f"declare `r_unit: {R_UNIT}` (SI) and give R in it.")
+    return _normalise_si_unit(unit, input_name, "R", "rainfall erosivity", R_UNIT, _R_SI_KEYS, R_US_TO_SI)
 
 
 def normalise_k_unit(unit: Any, input_name: str = "csle.k_unit") -> str:
     """The canonical K unit (:data:`K_UNIT`) for a declared unit; :class:`UnitError` otherwise (SI only)."""
-    if unit is None or str(unit).strip() == "":
-        raise UnitError(input_name, "the unit of the soil erodibility K is not declared.",
-                        f"add `k_unit: {K_UNIT}` to the year's `csle:` block (SI units).")
-    key = _unit_key(unit)
-    if key in _K_SI_KEYS:
-        return K_UNIT
-    if _is_us(key):
-        raise UnitError(input_name, f"K is declared in US customary units ({unit!r}); swc-raster takes SI units only.",
-                        f"convert the raster to {K_UNIT} (K_SI = {K_US_TO_SI} × K_US, i.e. divide by 7.59, e.g. "
-                        f"`gdal_calc.py -A K_us.tif --calc=\"A*{K_US_TO_SI}\" --outfile=K_si.tif`) and declare "
-                        f"`k_unit: {K_UNIT}`.")
-    raise UnitError(input_name, f"unknown unit of K {unit!r}.", f"declare `k_unit: {K_UNIT}` (SI) and give K in it.")
+    return _normalise_si_unit(unit, input_name, "K", "soil erodibility", K_UNIT, _K_SI_KEYS, K_US_TO_SI,
+                              ", i.e. divide by 7.59")
 
 
 def normalise_dem_unit(unit: Any, input_name: str = "csle.dem_unit") -> str:
