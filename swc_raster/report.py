@@ -3,17 +3,20 @@
 :func:`write_report` puts together, in Chinese by default (``lang="en"`` for English):
 
 1. summary — region rate, land and erosion area, how many counties meet each target;
-2. county table, targets table, area by grade, erosion by land use — the same
+2. the interactive county map (水土保持一张图, :mod:`swc_raster.report_map`) when ``one_map``
+   is given: every monitored year, pan and zoom, a county's figures on hover and click;
+3. county table, targets table, area by grade, erosion by land use — the same
    :class:`swc_raster.tables.Table` objects as the workbook, printed with the same
    number formats (areas and percentages with 2 decimals and thousands separators);
-3. maps (PNG files embedded as base64 ``data:`` URIs);
-4. multi-year section when ``multi_year`` is given;
-5. method — every entry of ``method`` (T per county, CRS, resolution, …), SHA-256 of
+4. maps (PNG files embedded as base64 ``data:`` URIs);
+5. multi-year section when ``multi_year`` is given;
+6. method — every entry of ``method`` (T per county, CRS, resolution, …), SHA-256 of
    every input file and of the tables and maps used, and software versions.
 
 No external resources: inline CSS, embedded images, the CJK font of the maps embedded as a
 subset (WOFF, only the characters used) so Chinese shows without any system font, no
-scripts, no links out.
+links out, and no script except the interactive map's own inline one. A Content-Security-Policy
+tells the browser to load nothing that is not inside the file.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from swc_raster import fonts
+from swc_raster import fonts, report_map
 from swc_raster.errors import InputError, InputFileError
 from swc_raster.grading import GRADE_NAMES_ZH as _GRADE_ZH
 from swc_raster.progress import STATUS_NAMES_ZH
@@ -531,6 +534,25 @@ def _multi_year_html(multi_year: Mapping, lang: str, first_figure: int = 1) -> s
     return "".join(parts)
 
 
+def _csp(scripts: bool) -> str:
+    """The page may load nothing from outside itself: images and fonts only as data: URIs."""
+    script = "'unsafe-inline'" if scripts else "'none'"
+    return f"default-src 'none'; img-src data:; font-src data:; style-src 'unsafe-inline'; script-src {script}"
+
+
+def _one_map_files(inputs: report_map.OneMapInputs) -> dict[str, os.PathLike]:
+    """The interactive map's input files, for the checksum list."""
+    files: dict[str, os.PathLike] = {"one map counties": inputs.counties_gpkg}
+    for year, f in inputs.years.items():
+        files[f"one map {year} county_rates.csv"] = f.rates_csv
+        files[f"one map {year} target_comparison.csv"] = f.comparison_csv
+        if f.grade_tif is not None:
+            files[f"one map {year} erosion_grade.tif"] = f.grade_tif
+    if inputs.progress_csv is not None:
+        files["one map progress.csv"] = inputs.progress_csv
+    return files
+
+
 def write_report(
     out_html: str | os.PathLike,
     *,
@@ -543,6 +565,8 @@ def write_report(
     lang: str = "zh",
     demo: bool = False,
     multi_year: Mapping | None = None,
+    one_map: Mapping | None = None,
+    one_map_raster_bytes: int = report_map.RASTER_BUDGET_BYTES,
 ) -> Path:
     """Write the self-contained HTML assessment report and return its path.
 
@@ -550,7 +574,11 @@ def write_report(
     keys are shown with the key as caption).  ``method``: every parameter to record — any
     nesting; an ``inputs`` entry (``{name: path}`` or ``{name: {"path", "sha256"}}``) is listed
     with SHA-256 checksums.  ``multi_year``: ``{"rates_by_year": csv, "progress": csv,
-    "charts": {caption: png}}`` (any CSV/PNG values, nested dicts allowed).
+    "charts": {caption: png}}`` (any CSV/PNG values, nested dicts allowed).  ``one_map``:
+    the interactive county map's inputs, ``{"counties": gpkg, "years": {year: {"rates": csv,
+    "comparison": csv, "grade": tif}}, "progress": csv}`` (``grade`` and ``progress``
+    optional; see :func:`swc_raster.report_map.one_map_inputs`); its grade rasters share
+    ``one_map_raster_bytes``.
     """
     if lang not in ("zh", "en"):
         raise InputError("lang", f"unknown language {lang!r}.", "use 'zh' (default) or 'en'.")
@@ -565,12 +593,21 @@ def write_report(
                 "pass the tables of the report's year.",
             )
     maps = {key: _need_file(p, f"map {key!r}") for key, p in map_pngs.items()}
+    map_inputs = report_map.one_map_inputs(one_map) if one_map else None
     reg = region_row(rates)
     region = str(reg["county_name"]) if reg is not None else ""
 
     title = _L(lang, f"{region}{year}年水土保持率评估报告", f"{region} soil and water conservation assessment, {year}")
     sections: list[tuple[str, str, str]] = []
     sections.append(("summary", _L(lang, "摘要", "Summary"), _summary(rates, comp, year, lang)))
+    if map_inputs is not None:
+        sections.append(
+            (
+                "one-map",
+                _L(lang, "水土保持一张图", "Interactive county map"),
+                report_map.one_map_html(map_inputs, year=year, lang=lang, raster_budget_bytes=one_map_raster_bytes),
+            )
+        )
     sections.append(
         (
             "counties",
@@ -643,6 +680,7 @@ def write_report(
         "target_comparison.csv": target_comparison_csv,
         "erosion_by_landcover.csv": erosion_by_landcover_csv,
         **{f"map {k}": p for k, p in maps.items()},
+        **(_one_map_files(map_inputs) if map_inputs is not None else {}),
     }
     method_parts.append(
         f"<h3>{_e(_L(lang, '本报告使用的结果文件', 'Result files used in this report'))}</h3>"
@@ -662,7 +700,9 @@ def write_report(
         f'<!DOCTYPE html><html lang="{"zh-CN" if lang == "zh" else "en"}"><head><meta charset="utf-8">'
         f'<meta name="viewport" content="width=device-width, initial-scale=1">'
         f'<meta name="generator" content="swc-raster {_e(software.get("swc-raster", ""))}">'
-        f"<title>{_e(title)}</title><style>{_CSS}</style></head><body>{banner}"
+        f'<meta http-equiv="Content-Security-Policy" content="{_csp(map_inputs is not None)}">'
+        f"<title>{_e(title)}</title><style>{_CSS}{report_map.ONE_MAP_CSS if map_inputs else ''}</style></head>"
+        f"<body>{banner}"
         f"<h1>{_e(title)}</h1><p class=\"sub\">{_e(_L(lang, '生成时间：', 'Generated: '))}{_e(generated)} · swc-raster</p>"
         f"<nav><ol>{nav}</ol></nav>{body}{banner}"
         f"<footer>{_e(_L(lang, '本报告由 swc-raster 自动生成；表格与 Excel 工作簿数值一致。', 'Generated by swc-raster; tables match the Excel workbook.'))}</footer>"
