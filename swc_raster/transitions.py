@@ -282,6 +282,10 @@ def change_map(
     out_path: PathLike,
     *,
     window_size: int = 1024,
+    year_from: int | str | None = None,
+    year_to: int | str | None = None,
+    lang: str = "zh",
+    demo: bool = False,
 ) -> Path:
     """Write a change-class map of two years' grade rasters.
 
@@ -290,14 +294,22 @@ def change_map(
     grade_from_path, grade_to_path : path
         Grade rasters of the earlier and the later year, same grid.
     out_path : path
-        GeoTIFF written: uint8, 1 improved, 2 unchanged, 3 worsened, 0 unknown
-        (either year no data / gap / outside), 255 outside the region in both
-        years (nodata); tiled 256 × 256, DEFLATE, with a colour table.  Written
-        to a temporary file beside ``out_path`` and renamed when complete, so a
-        failure leaves neither a half-written output nor the temporary file.
+        Cloud-Optimized GeoTIFF written: uint8, 1 improved, 2 unchanged, 3 worsened, 0 unknown
+        (either year no data / gap / outside), 255 outside the region in both years (nodata);
+        256 × 256 tiles, DEFLATE, colour table ``CHANGE_COLOURS``, class names in the metadata
+        (``CHANGE_{code}``), named CRS (``gis_outputs.named_crs``).  No sidecars: this is a
+        batch's map, published through ``gis_outputs.write_change_cog``.  Written to
+        temporary files beside ``out_path`` and renamed when complete, so a failure leaves
+        neither a half-written output nor a temporary file.
     window_size : int
         Side of the square processing window, pixels (a multiple of 256 keeps
         writes aligned to tiles).
+    year_from, year_to : int or str, optional
+        Year labels recorded as ``SWC_YEAR_FROM``/``SWC_YEAR_TO`` (the metadata holds no file path).
+    lang : {"zh", "en"}
+        Language of the band's category names.
+    demo : bool
+        Mark the file as synthetic demo data (``SWC_DEMO``).
 
     Returns
     -------
@@ -309,6 +321,8 @@ def change_map(
     InputError
         The two rasters are not on the same grid or hold non-grade values.
     """
+    from swc_raster.gis_outputs import write_change_cog
+
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = out_path.with_name(f".{out_path.stem}.{os.getpid()}.{uuid.uuid4().hex}.tmp.tif")
@@ -330,17 +344,11 @@ def change_map(
                     _categories(f, str(src_from.name))
                     _categories(t, str(src_to.name))
                     dst.write(_change_class(f, t), 1, window=window)
-                dst.write_colormap(1, {**{k: (*v, 255) for k, v in CHANGE_COLOURS.items()}, OUTSIDE: (0, 0, 0, 0)})
-                dst.set_band_description(1, "erosion grade change")
-                dst.update_tags(
-                    grade_from=str(grade_from_path), grade_to=str(grade_to_path),
-                    codes="0 unknown (no data, gap or outside in one year), 1 improved, 2 unchanged, "
-                          "3 worsened, 255 outside the region",
-                )
-        os.replace(tmp, out_path)
-    except BaseException:
+        write_change_cog(tmp, out_path, year_from=year_from, year_to=year_to, lang=lang, demo=demo,
+                         blocksize=256, sidecars=False)
+    finally:
         tmp.unlink(missing_ok=True)
-        raise
+        tmp.with_name(tmp.name + ".aux.xml").unlink(missing_ok=True)
     return out_path
 
 
