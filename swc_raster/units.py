@@ -6,6 +6,8 @@ grade thresholds.  Inputs declare their unit; this module converts them.
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
 from typing import Final
 
 import numpy as np
@@ -71,32 +73,216 @@ def to_t_km2(values: np.ndarray, unit: str, pixel_area_km2: np.ndarray | float |
     return values * TO_T_KM2[unit]
 
 
-#: Medians (t/km²/a, over land with data) outside this range are implausible for
-#: a water-erosion modulus raster; real county rasters have medians of tens to
-#: a few thousand t/km²/a.
+# --------------------------------------------------------------------------- plausibility
+# The rule and the reasoning behind each threshold: docs/decisions/0006-unit-plausibility.md.
+
+#: Medians of the positive moduli (t/km²/a) outside this range are implausible for a county's
+#: water-erosion raster: real ones have medians of tens to a few thousand t/km²/a.
 PLAUSIBLE_MEDIAN_T_KM2: Final = (5.0, 20_000.0)
+#: The smallest and largest allowable soil loss T in use (SL 190-2007), t/km²/a.
+T_SMALLEST_T_KM2: Final = 200.0
+T_LARGEST_T_KM2: Final = 1000.0
+#: SL 190-2007's 剧烈 (severe) threshold, t/km²/a.
+SEVERE_T_KM2: Final = 15_000.0
+#: More of the land than this in 剧烈 is implausible (剧烈 water erosion: ≈ 0.4 % of China, ≈ 6 % of the Loess Plateau).
+MAX_SEVERE_SHARE: Final = 0.15
+#: A rate below this even with the largest T is implausible (county rates are 60–100 % in practice).
+MIN_RATE_AT_LARGEST_T: Final = 0.20
+#: Nearly all land 微度 even at the smallest T …
+MIN_SLIGHT_SHARE_SUSPICIOUS: Final = 0.995
+#: … while the same values ×100 would give a county picture of real erosion: a rate at the
+#: smallest T in this range, and little 剧烈.
+ALTERNATIVE_RATE_RANGE: Final = (0.30, 0.99)
+
+
+@dataclass(frozen=True)
+class ErosionProfile:
+    """What an erosion raster's values imply once read in a unit: grades and rate bounds.
+
+    Shares are of the land with data (cells with a valid modulus, zeros included).
+    """
+
+    n: int
+    median_positive_t_km2: float
+    q99_t_km2: float
+    share_slight_at_smallest_t: float  # share < 200 t/km²/a: the rate if T = 200
+    rate_at_largest_t: float  # share < 1000 t/km²/a: the highest rate any T allows
+    share_severe: float  # share ≥ 15 000 t/km²/a (剧烈)
+
+    def describe(self) -> str:
+        return (
+            f"median {_num(self.median_positive_t_km2)} t/km2/a, 99th percentile {_num(self.q99_t_km2)}, "
+            f"{100 * self.share_severe:.3g} % of the land 剧烈 (≥ 15000), a rate of "
+            f"{100 * self.share_slight_at_smallest_t:.3g} % with T = 200 and "
+            f"{100 * self.rate_at_largest_t:.3g} % with T = 1000"
+        )
+
+    def too_large(self) -> str | None:
+        """Why the values are implausibly large, or ``None``."""
+        if self.median_positive_t_km2 > PLAUSIBLE_MEDIAN_T_KM2[1]:
+            return f"the median modulus {_num(self.median_positive_t_km2)} t/km2/a is above 20000"
+        if self.share_severe > MAX_SEVERE_SHARE:
+            return (
+                f"{100 * self.share_severe:.3g} % of the land would be 剧烈 (≥ 15000 t/km2/a; "
+                f"implausible above {100 * MAX_SEVERE_SHARE:g} %)"
+            )
+        if self.rate_at_largest_t < MIN_RATE_AT_LARGEST_T:
+            return (
+                f"the rate would be at most {100 * self.rate_at_largest_t:.3g} % even with T = 1000 "
+                f"(county rates are 60–100 % in practice: China 72 %, Shanxi 63–66 %)"
+            )
+        return None
+
+    def too_small(self, times_100: ErosionProfile | None = None) -> str | None:
+        """Why the values are implausibly small, or ``None``.
+
+        ``times_100`` is the profile of the same values read 100× larger: nearly all land 微度 is
+        suspicious only when that reading gives a real-looking county.
+        """
+        if self.median_positive_t_km2 < PLAUSIBLE_MEDIAN_T_KM2[0]:
+            return f"the median modulus is only {_num(self.median_positive_t_km2)} t/km2/a (below 5)"
+        lo, hi = ALTERNATIVE_RATE_RANGE
+        if (
+            self.share_slight_at_smallest_t >= MIN_SLIGHT_SHARE_SUSPICIOUS
+            and times_100 is not None
+            and lo <= times_100.share_slight_at_smallest_t <= hi
+            and times_100.too_large() is None
+        ):
+            return (
+                f"{100 * self.share_slight_at_smallest_t:.4g} % of the land would be 微度 even with T = 200 "
+                f"(rate ≈ 100 %), while the values ×100 give a regular erosion picture "
+                f"({100 * times_100.share_slight_at_smallest_t:.3g} % 微度, 99th percentile "
+                f"{_num(times_100.q99_t_km2)} t/km2/a)"
+            )
+        return None
+
+
+def erosion_profile(values_t_km2: np.ndarray) -> ErosionProfile | None:
+    """The :class:`ErosionProfile` of moduli in t/km²/a (non-finite and negative values ignored)."""
+    v = np.asarray(values_t_km2, dtype="float64")
+    v = v[np.isfinite(v) & (v >= 0)]
+    pos = v[v > 0]
+    if pos.size == 0:
+        return None
+    return ErosionProfile(
+        n=int(v.size),
+        median_positive_t_km2=float(np.median(pos)),
+        q99_t_km2=float(np.quantile(v, 0.99)),
+        share_slight_at_smallest_t=float(np.mean(v < T_SMALLEST_T_KM2)),
+        rate_at_largest_t=float(np.mean(v < T_LARGEST_T_KM2)),
+        share_severe=float(np.mean(v >= SEVERE_T_KM2)),
+    )
+
+
+@dataclass(frozen=True)
+class UnitDoubt:
+    """A declared unit under which the values are implausible, and the units under which they are not."""
+
+    declared: str
+    direction: str  # "larger" (values too small for the declared unit) or "smaller" (too large)
+    reason: str
+    profile: ErosionProfile
+    likely_units: tuple[str, ...]  # real units under which the values look plausible
+    likely_profiles: tuple[ErosionProfile, ...]
+
+    def message(self) -> str:
+        text = (
+            f"declared {self.declared}, but read so the values imply: {self.reason}; "
+            f"{self.profile.describe()}. The raster is probably in a {self.direction} unit ("
+            + (
+                "t/ha/a values are 100× smaller than t/km2/a"
+                if self.direction == "larger"
+                else "e.g. t/km2/a declared as t/ha/a"
+            )
+            + ")"
+        )
+        if self.likely_units:
+            u, p = self.likely_units[0], self.likely_profiles[0]
+            text += f": read as {u} they give {p.describe()}"
+        return text + "."
+
+
+def unit_doubt(
+    raw_values: np.ndarray,
+    declared: str,
+    pixel_area_km2: np.ndarray | float | None = None,
+) -> UnitDoubt | None:
+    """Check that raw erosion values are plausible in their declared unit; ``None`` when they are.
+
+    ``raw_values`` are the raster's values as stored (a sample of the valid cells, zeros
+    included); ``pixel_area_km2`` each one's cell area, needed for (and only for) ``t/pixel/a``.
+    The values are read in the declared unit and judged on the whole distribution (median,
+    share in 剧烈, the rate the smallest and the largest T would give); when implausible,
+    every other unit is tried, to name the likely real one.
+    """
+    declared = normalise_unit(declared)
+    profiles = _profiles(raw_values, pixel_area_km2)
+    prof = profiles.get(declared)
+    if prof is None:
+        return None
+    up = erosion_profile(to_t_km2(raw_values, declared, pixel_area_km2) * 100.0)
+    reason = prof.too_large()
+    direction = "smaller"
+    if reason is None:
+        reason = prof.too_small(up)
+        direction = "larger"
+    if reason is None:
+        return None
+    likely = [u for u, p in profiles.items() if u != declared and p is not None and _plausible(p, raw_values, u,
+                                                                                             pixel_area_km2)]
+    # the likely units in the direction of the doubt first
+    scale = {u: _factor(u, raw_values, pixel_area_km2) for u in likely}
+    mine = _factor(declared, raw_values, pixel_area_km2)
+    likely.sort(key=lambda u: (scale[u] > mine) != (direction == "larger"))
+    return UnitDoubt(declared, direction, reason, prof, tuple(likely), tuple(profiles[u] for u in likely))
 
 
 def check_plausible(values_t_km2: np.ndarray, declared: str, input_name: str) -> str | None:
     """Say why converted values look mislabelled, or return ``None`` when plausible.
 
-    The test is on the median of positive values: a t/ha raster declared as
-    t/km² has a median ~100× too small, a t/km² raster declared as t/ha ~100× too large.
+    ``values_t_km2`` are the values already converted from the declared unit. Judged as in
+    :func:`unit_doubt` (the message does not name a likely unit: the raw values are not known here).
     """
-    v = np.asarray(values_t_km2, dtype="float64")
-    v = v[np.isfinite(v) & (v > 0)]
-    if v.size == 0:
+    prof = erosion_profile(values_t_km2)
+    if prof is None:
         return None
-    med = float(np.median(v))
-    lo, hi = PLAUSIBLE_MEDIAN_T_KM2
-    if med < lo:
+    reason = prof.too_large()
+    if reason is not None:
         return (
-            f"{input_name}: declared {declared}, but the median erosion modulus is only {med:.3g} t/km2/a "
-            f"after conversion; the raster is probably in a larger unit (t/ha/a values are 100× smaller than t/km2/a)."
+            f"{input_name}: declared {declared}, but read so the values imply: {reason}; {prof.describe()}. "
+            "The raster is probably in a smaller unit (e.g. t/km2/a declared as t/ha/a)."
         )
-    if med > hi:
+    reason = prof.too_small(erosion_profile(np.asarray(values_t_km2, dtype="float64") * 100.0))
+    if reason is not None:
         return (
-            f"{input_name}: declared {declared}, but the median erosion modulus is {med:.3g} t/km2/a after "
-            f"conversion; the raster is probably in a smaller unit (e.g. t/km2/a declared as t/ha/a)."
+            f"{input_name}: declared {declared}, but read so the values imply: {reason}; {prof.describe()}. "
+            "The raster is probably in a larger unit (t/ha/a values are 100× smaller than t/km2/a)."
         )
     return None
+
+
+def _profiles(raw: np.ndarray, area: np.ndarray | float | None) -> dict[str, ErosionProfile | None]:
+    out: dict[str, ErosionProfile | None] = {}
+    for u in UNITS:
+        if u == T_PIXEL and area is None:
+            continue
+        out[u] = erosion_profile(to_t_km2(raw, u, area))
+    return out
+
+
+def _factor(unit: str, raw: np.ndarray, area: np.ndarray | float | None) -> float:
+    """Typical multiplier from ``unit`` to t/km²/a (t/pixel: 1 / median cell area)."""
+    if unit == T_PIXEL:
+        return float(1.0 / np.median(np.asarray(area, dtype="float64"))) if area is not None else math.nan
+    return TO_T_KM2[unit]
+
+
+def _plausible(p: ErosionProfile, raw: np.ndarray, unit: str, area: np.ndarray | float | None) -> bool:
+    if p.too_large() is not None:
+        return False
+    up = erosion_profile(to_t_km2(raw, unit, area) * 100.0)
+    return p.too_small(up) is None
+
+
+def _num(v: float) -> str:
+    return f"{v:.3g}" if abs(v) < 1e5 else f"{v:.3e}"

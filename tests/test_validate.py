@@ -219,7 +219,14 @@ CASES = {
     "float land cover with NaN": Case(
         lambda s: s.write_landcover(np.where(landcover_values() == 3, np.nan, 1.0).astype("float32"), nodata=None),
         "error",
-        "not in the legend: nan",
+        "data type float32; land-cover class codes must be whole numbers",
+        "years[2023].landcover",
+    ),
+    "float land cover of whole-number codes (align would refuse it)": Case(
+        lambda s: s.write_landcover(landcover_values().astype("float32")),
+        "error",
+        "gdal_translate -ot UInt16",
+        "years[2023].landcover",
     ),
     "duplicate legend code": Case(
         lambda s: s.write_legend(LEGEND + [(3, "林地", "Forest")]), "error", "duplicate land-cover code 3"

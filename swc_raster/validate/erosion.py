@@ -1,0 +1,176 @@
+"""The erosion-modulus raster's values: finite, non-negative, nodata declared, unit plausible.
+
+One pass over the region's tiles counts NaN, infinite, negative and fill-like values and keeps a
+strided sample (≤ about :data:`MAX_SAMPLE` cells, zeros included) for the unit check of
+:func:`swc_raster.units.unit_doubt`, which judges the whole distribution the declared unit implies.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Final
+
+import numpy as np
+from rasterio.windows import Window
+
+from swc_raster import units
+from swc_raster.cellarea import cell_areas_km2
+from swc_raster.errors import UnitError
+from swc_raster.validate.context import Context, Year, fmt_num
+from swc_raster.validate.tiles import OpenRaster, TileReader, nodata_declared, strided_sample_index
+
+#: At most about this many erosion values are kept for the unit plausibility check.
+MAX_SAMPLE: Final = 1_000_000
+#: Values that are almost always fill values when they appear without a nodata tag.
+FILL_VALUES: Final = (-9999.0, -99999.0, -999999.0, -999.0, -32768.0, -32767.0)
+BIG_FILL: Final = 1e30  # |v| ≥ this: ±3.4e38 (float32 max) and friends
+
+
+def erosion_unit(ctx: Context, y: Year) -> str | None:
+    """The year's declared erosion unit, normalised; a problem when missing or unknown."""
+    try:
+        return units.normalise_unit(y.entry.get("erosion_unit"), y.input("erosion", y.entry.get("erosion")))
+    except UnitError as exc:
+        ctx.problems.extend(exc.problems)
+        return None
+
+
+def fill_like(v: np.ndarray) -> np.ndarray:
+    """Cells of ``v`` that look like an undeclared fill value (-9999…, float ±3.4e38, 16/32-bit type limits)."""
+    if v.dtype.kind == "f":
+        m = np.isin(v, np.asarray(FILL_VALUES, dtype=v.dtype))
+        with np.errstate(invalid="ignore"):
+            m |= np.isfinite(v) & (np.abs(v) >= BIG_FILL)
+        return m
+    info = np.iinfo(v.dtype)
+    candidates = [c for c in FILL_VALUES if info.min <= c <= info.max]
+    if v.dtype.itemsize >= 2:
+        candidates += [info.max] + ([info.min] if info.min < 0 else [])
+    if not candidates:
+        return np.zeros(v.shape, dtype=bool)
+    return np.isin(v, np.asarray(candidates, dtype=v.dtype))
+
+
+@dataclass
+class _Scan:
+    """What the pass over the tiles found."""
+
+    n_valid: int = 0
+    n_nan: int = 0
+    n_inf: int = 0
+    n_neg: int = 0
+    min_neg: float = 0.0
+    fills: Counter[float] = field(default_factory=Counter)
+    raw: list[np.ndarray] = field(default_factory=list)  # sampled values as stored (valid, finite, ≥ 0)
+    area: list[np.ndarray] = field(default_factory=list)  # their cells' areas (km²), when known
+
+
+def scan_erosion(ctx: Context, y: Year, r: OpenRaster, win: Window, unit: str | None) -> None:
+    """Check the erosion values over ``win``; add problems (and a unit warning with ``unit_check: warn``)."""
+    reader = TileReader(ctx, r, win)
+    step = max(1, math.ceil(reader.total / MAX_SAMPLE))
+    with_area = r.crs is not None and r.georeferenced
+    s = _scan_tiles(reader, r, step, with_area)
+    if reader.failed:
+        return
+    _report_values(ctx, r, s)
+    if s.n_valid == 0 and not s.n_nan and not s.n_inf and not s.fills:
+        ctx.add(
+            r.label,
+            f"the raster has no data over the counties: all {reader.total} pixels of the region's window are nodata.",
+            "check that this is the right file (or year) and that its nodata value is not a real value; "
+            "export it again with data for the region.",
+        )
+        return
+    if unit is None or not s.raw or (unit == units.T_PIXEL and not with_area):
+        return
+    raw = np.concatenate(s.raw)
+    area = np.concatenate(s.area) if with_area else None
+    doubt = units.unit_doubt(raw, unit, area)
+    if doubt is not None:
+        likely = f" to {doubt.likely_units[0]}" if doubt.likely_units else ""
+        fix = (
+            f"check the raster's unit (its metadata or the producing software: InVEST SDR `usle.tif` is "
+            f"t/pixel/yr up to 3.14, t/ha/yr from 3.15) and set `years[{y.label}].erosion_unit`{likely} "
+            "(one of " + ", ".join(units.UNITS) + "); if the values really are this low/high, set "
+            "`validation.unit_check: warn`."
+        )
+        ctx.unit_problem(r.label, doubt.message(), fix)
+
+
+def _scan_tiles(reader: TileReader, r: OpenRaster, step: int, with_area: bool) -> _Scan:
+    ds, band = r.ds, r.band
+    declared = nodata_declared(ds, band)
+    s = _Scan()
+    seen = 0
+    for tile in reader:
+        data, valid = tile.data, tile.valid
+        assert valid is not None
+        if not declared:
+            fill = valid & fill_like(data)
+            if fill.any():
+                vals, counts = np.unique(data[fill], return_counts=True)
+                s.fills.update(dict(zip(vals.astype("float64").tolist(), counts.tolist())))
+                valid &= ~fill
+        if data.dtype.kind == "f":
+            finite = np.isfinite(data)
+            bad = valid & ~finite
+            if bad.any():
+                nan = int(np.isnan(data[bad]).sum())
+                s.n_nan += nan
+                s.n_inf += int(bad.sum()) - nan
+            good = valid & finite
+        else:
+            good = valid
+        s.n_valid += int(np.count_nonzero(good))
+        with np.errstate(invalid="ignore"):
+            neg = good & (data < 0)
+        if neg.any():
+            s.n_neg += int(np.count_nonzero(neg))
+            s.min_neg = min(s.min_neg, float(data[neg].min()))
+        idx = strided_sample_index(seen, data.size, step)
+        seen += data.size
+        flat, ok = data.reshape(-1)[idx], good.reshape(-1)[idx]
+        with np.errstate(invalid="ignore"):
+            ok &= flat >= 0
+        if ok.any():
+            s.raw.append(flat[ok].astype("float64"))
+            if with_area:
+                rows, cols = np.divmod(idx[ok], data.shape[1])
+                s.area.append(cell_areas_km2(ds, rows + tile.window.row_off, cols + tile.window.col_off))
+    return s
+
+
+def _report_values(ctx: Context, r: OpenRaster, s: _Scan) -> None:
+    rel, label = r.rel, r.label
+    if s.fills:
+        first = max(s.fills, key=lambda k: s.fills[k])
+        desc = ", ".join(f"{fmt_num(k)} ({n} pixels)" for k, n in sorted(s.fills.items(), key=lambda kv: -kv[1])[:5])
+        ctx.add(
+            label,
+            f"no nodata value is declared, but the raster contains fill-like values: {desc}; "
+            "they would be read as real erosion moduli.",
+            "if these are fill values, declare the fill value as nodata: "
+            f"`gdal_edit.py -a_nodata {fmt_num(first)} {rel}` (or re-export with a nodata value).",
+        )
+    if s.n_nan or s.n_inf:
+        parts = [f"{s.n_nan} NaN" if s.n_nan else "", f"{s.n_inf} infinite" if s.n_inf else ""]
+        nodata = r.ds.nodatavals[r.band - 1]
+        ctx.add(
+            label,
+            f"{' and '.join(p for p in parts if p)} value{'s' if s.n_nan + s.n_inf != 1 else ''} "
+            f"outside the declared nodata ({'none declared' if nodata is None else fmt_num(nodata)}); "
+            "erosion moduli must be finite numbers.",
+            (f"if NaN marks missing data, declare it: `gdal_edit.py -a_nodata nan {rel}`; otherwise " if s.n_nan else "")
+            + "recompute the raster (NaN and infinite values come from a division by zero, an overflow or missing inputs).",
+        )
+    if s.n_neg:
+        ctx.add(
+            label,
+            f"{s.n_neg} pixel{'s' if s.n_neg != 1 else ''} with negative erosion modulus (minimum {fmt_num(s.min_neg)}); "
+            "a soil-loss rate cannot be negative.",
+            f"recompute the raster (a negative factor?), or if {fmt_num(s.min_neg)} marks missing data, "
+            f"declare it as nodata: `gdal_edit.py -a_nodata {fmt_num(s.min_neg)} {rel}` (or re-export with a nodata value).",
+        )
