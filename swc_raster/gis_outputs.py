@@ -94,7 +94,7 @@ def landcover_categories(legend: pd.DataFrame) -> list[Category]:
     """
     from matplotlib.colors import to_rgb
 
-    from swc_raster.maps import UNCLASSIFIED_COLOUR, landcover_colours
+    from swc_raster.maps.raster import UNCLASSIFIED_COLOUR, landcover_colours
 
     missing = [c for c in ("code", "name_zh", "name_en") if c not in legend.columns]
     if missing:
@@ -325,6 +325,7 @@ def write_categorical_cog(
     tags: dict[str, str] | None = None,
     blocksize: int = 512,
     overview_resampling: str = "MODE",
+    sidecars: bool = True,
 ) -> Path:
     """Mosaic ``sources`` (one grid) into a categorical Cloud-Optimized GeoTIFF with its two sidecars.
 
@@ -352,6 +353,8 @@ def write_categorical_cog(
         More dataset metadata items (must not hold file paths).
     blocksize, overview_resampling
         COG tile size; MODE or NEAREST (any other would invent codes in overviews).
+    sidecars : bool
+        Write the ``.aux.xml`` and ``.qml`` (False for intermediate per-batch files).
 
     Memory: GDAL's block cache; pixels stream from the sources through a VRT.
     """
@@ -377,16 +380,18 @@ def write_categorical_cog(
         items[DEMO_TAG_KEY] = DEMO_TAG
     vrt = _vrt(paths, grid, nodata=nodata, crs_wkt=crs_wkt, categories=categories, tags=items,
                description=description)
-    aux, qml = sidecar_paths(out_tif)
-    with atomic_outputs(out_tif, aux, qml) as (tmp, tmp_aux, tmp_qml):
+    outputs = (out_tif, *sidecar_paths(out_tif)) if sidecars else (out_tif,)
+    with atomic_outputs(*outputs) as temps:
         with rasterio.open(vrt) as vsrc:
             rasterio.shutil.copy(
-                vsrc, tmp, driver="COG", COMPRESS="DEFLATE", BLOCKSIZE=str(blocksize),
+                vsrc, temps[0], driver="COG", COMPRESS="DEFLATE", BLOCKSIZE=str(blocksize),
                 OVERVIEW_RESAMPLING=overview_resampling.upper(), RESAMPLING="NEAREST", BIGTIFF="IF_SAFER",
             )
-        tmp.with_name(tmp.name + ".aux.xml").unlink(missing_ok=True)  # GDAL's own PAM copy, if any
-        tmp_aux.write_text(pam_xml(categories, lang=lang, nodata=nodata, description=description), encoding="utf-8")
-        tmp_qml.write_text(paletted_qml(categories, lang=lang, nodata=nodata), encoding="utf-8")
+        temps[0].with_name(temps[0].name + ".aux.xml").unlink(missing_ok=True)  # GDAL's own PAM copy, if any
+        if sidecars:
+            temps[1].write_text(pam_xml(categories, lang=lang, nodata=nodata, description=description),
+                                encoding="utf-8")
+            temps[2].write_text(paletted_qml(categories, lang=lang, nodata=nodata), encoding="utf-8")
     return Path(out_tif)
 
 
@@ -457,8 +462,12 @@ def write_change_cog(
     lang: str = "zh",
     demo: bool = False,
     blocksize: int = 512,
+    sidecars: bool = True,
 ) -> Path:
-    """``change_{a}_{b}.tif``: the batches' change maps (``transitions.change_map``) as one categorical COG."""
+    """``change_{a}_{b}.tif``: the batches' change maps (``transitions.change_map``) as one categorical COG.
+
+    Metadata ``SWC_YEAR_FROM``/``SWC_YEAR_TO`` when both years are given (never file paths).
+    """
     for p in _as_paths(sources):
         _check_single_band_integer(p, "change")
     tags = {}
@@ -467,7 +476,7 @@ def write_change_cog(
     return write_categorical_cog(
         sources, out_tif, change_categories(), nodata=grading.OUTSIDE, tag_prefix="CHANGE",
         description="erosion grade change between two years: 1 improved, 2 unchanged, 3 worsened, 0 unknown",
-        lang=lang, demo=demo, tags=tags, blocksize=blocksize,
+        lang=lang, demo=demo, tags=tags, blocksize=blocksize, sidecars=sidecars,
     )
 
 
@@ -610,14 +619,14 @@ def _fill_symbol(name: str, fill: str, outline: str, width_mm: float, style: str
 def rate_style_qml(rates, *, label_field: str, lang: str = "zh") -> str:
     """QGIS vector style: graduated by ``rate_pct`` with the rate map's classes and colours, labelled.
 
-    Classes are ``maps.nice_breaks`` of the rates and colours the YlGn ramp of the rate map,
+    Classes are ``maps.classes.nice_breaks`` of the rates and colours the YlGn ramp of the rate map,
     so the layer looks like ``maps/rate.png``; labels: the county name and the rate (2 decimals).
     """
-    from swc_raster.maps import _class_labels, _ramp, nice_breaks
+    from swc_raster.maps.classes import class_labels, nice_breaks, ramp
 
     breaks = nice_breaks(pd.to_numeric(pd.Series(rates), errors="coerce").to_numpy(dtype=float))
-    colours = _ramp("YlGn", len(breaks) - 1)
-    labels = _class_labels(breaks)
+    colours = ramp("YlGn", len(breaks) - 1)  # as maps.vector.rate_map
+    labels = class_labels(breaks)
     ranges, symbols = [], []
     for i, (lo, hi) in enumerate(zip(breaks[:-1], breaks[1:])):
         ranges.append(f'<range lower="{lo:.6f}" upper="{hi:.6f}" symbol="{i}" label="{labels[i]}" render="true"/>')

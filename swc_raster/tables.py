@@ -36,6 +36,7 @@ import pandas as pd
 
 from swc_raster import grading
 from swc_raster.atomic import atomic_outputs
+from swc_raster.csv_files import CSV_ENCODING
 from swc_raster.rates import RATE_COLUMNS
 from swc_raster.errors import InputError, InputFileError
 
@@ -99,7 +100,7 @@ def _read_csv(path: str | os.PathLike, required: Sequence[str], what: str) -> pd
             "grade_name_zh": str,
             "grade_name_en": str,
         },
-        encoding="utf-8",
+        encoding=CSV_ENCODING,  # UTF-8 with or without the BOM that published CSVs carry
         keep_default_na=True,
     )
     missing = [c for c in required if c not in df.columns]
@@ -720,9 +721,40 @@ def _write_table(ws, table: Table, lang: str, demo: bool) -> None:
     ws.freeze_panes = "C3"
     ws.auto_filter.ref = f"A2:{get_column_letter(ncol)}{len(table.rows) + 2}"
     ws.sheet_view.zoomScale = 100
-    ws.print_title_rows = "1:2"
-    ws.page_setup.orientation = "landscape"
+    set_print_layout(ws, widths, title_rows="1:2", demo=demo)
+
+
+#: A4 printable width in Excel pixels (96 dpi) with the 0.5-inch side margins set below.
+_A4_PORTRAIT_PX = (8.27 - 2 * 0.5) * 96
+
+
+def column_px(width: float) -> float:
+    """Excel column width (characters of the default font) → pixels: 7 px per character + 5 px padding."""
+    return 7 * width + 5
+
+
+def set_print_layout(ws, widths: Sequence[float], *, title_rows: str, demo: bool) -> None:
+    """Print the sheet on A4, one table's width per page (as many pages down as needed).
+
+    Landscape when the columns are wider than A4 portrait's printable width; ``fitToPage``
+    with ``fitToWidth=1, fitToHeight=0`` (Excel's and LibreOffice's "1 page wide, automatic
+    height"); ``title_rows`` repeated on every page; centred; footer "page / pages"; the demo
+    banner in red in every page header when ``demo``.
+    """
+    from openpyxl.worksheet.page import PageMargins
+
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.orientation = "landscape" if sum(column_px(w) for w in widths) > _A4_PORTRAIT_PX else "portrait"
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.print_title_rows = title_rows
+    ws.print_options.horizontalCentered = True
+    ws.page_margins = PageMargins(left=0.5, right=0.5, top=0.75, bottom=0.75, header=0.3, footer=0.3)
+    ws.oddFooter.center.text = "&P / &N"
+    if demo:
+        ws.oddHeader.center.text = DEMO_BANNER
+        ws.oddHeader.center.color = "C00000"
 
 
 def write_workbook(
@@ -773,9 +805,12 @@ def write_workbook(
         ws.cell(row=i, column=1, value=k).font = Font(bold=True)
         c = ws.cell(row=i, column=2, value=v)
         c.alignment = Alignment(wrap_text=True, vertical="top")
+        # wrapped rows need an explicit height: neither openpyxl nor LibreOffice's import sizes them
+        ws.row_dimensions[i].height = 15 * max(1, math.ceil(text_width(str(v)) / 104))
         ws.cell(row=i, column=1).alignment = Alignment(vertical="top", wrap_text=True)
     ws.column_dimensions["A"].width = 28
     ws.column_dimensions["B"].width = 110
+    set_print_layout(ws, [28, 110], title_rows="1:1", demo=demo)
     wb.properties.title = tables[0].title
     wb.properties.creator = "swc-raster"
     with atomic_outputs(out_xlsx) as (tmp,):
