@@ -17,9 +17,12 @@ Steps (:func:`compute_year`):
 
 1. DEM window = the region's bounding box + a routing buffer
    (2 · λ cap + 10 cells, so λ of every output cell is unaffected by the
-   window's edge); slope θ (Horn), λ (D8 unit contributing area, pyflwdir;
-   depressions filled unless ``fill_depressions: false``), L·S by the CSLE or
-   RUSLE S formulas (:mod:`swc_raster.csle`).
+   window's edge); L·S by the census method (:mod:`swc_raster.slope_length`):
+   slope θ (Horn, from the available neighbours: every valid cell gets one),
+   D8 routing on the depression-filled DEM (unless ``fill_depressions: false``)
+   with flats drained towards lower terrain, cumulative slope length with
+   √2 on diagonal steps, the slope-length cutoff rule (``lambda_cutoff``), L
+   of each cell's segment, S by the CSLE or RUSLE formulas.
 2. Output grid = the DEM grid over the region's bounding box + 5 cells,
    cropped to the factor rasters' common footprint (so land that a factor does
    not cover lies outside A and is graded as a data gap, not as non-eroded).
@@ -36,11 +39,12 @@ Steps (:func:`compute_year`):
    defined (each cell weighted by its true ground area).
 
 Memory: whole-array processing, one factor at a time (the running product A,
-the land use and the current factor), plus the DEM window and pyflwdir's
-routing arrays.  Jincheng at 30 m is ≈ 17 Mpx: ≈ 70 MB per float32 array,
-≈ 1–1.5 GB peak, dominated by depression filling and routing, which need the
-whole DEM window at once.  A province at 30 m (≈ 10⁹ cells) would need tiling
-of the routing with overlaps — not implemented (see the decision record).
+the land use and the current factor), plus the DEM window.  Routing needs the
+whole DEM window once (the filled DEM and the direction codes, ≈ 5 bytes a
+cell, plus 16 bytes per flat cell); λ and L·S are then computed tile by tile
+(``tile_cells``), identical to a whole-window run.  Jincheng at 30 m is
+≈ 17 Mpx: ≈ 70 MB per float32 array.  A province at 30 m (≈ 3·10⁸ cells):
+see ``benchmarks/csle_province_ls.py`` and the decision record.
 
 Units (declared in the config, checked here and in :mod:`swc_raster.validate`):
 R in MJ·mm/(ha·h·a), K in t·ha·h/(ha·MJ·mm) (SI only: US customary values are
@@ -64,7 +68,7 @@ from typing import Any, Final
 import numpy as np
 from affine import Affine
 
-from swc_raster import csle
+from swc_raster import csle, slope_length
 from swc_raster.align import COARSEN_RATIO, open_raster
 from swc_raster.atomic import atomic_outputs
 from swc_raster.errors import CoverageError, CrsError, InputError, InputFileError, InputWarning, UnitError
@@ -107,6 +111,11 @@ NODATA: Final = -9999.0
 FACTORS: Final = ("R", "K", "LS", "B", "E", "T")
 A_FILE: Final = "A_t_km2.tif"
 MEANS_FILE: Final = "county_factor_means.csv"
+
+#: Slope-length cutoff rules (``lambda_cutoff``): the census rule, or the cap alone.
+LAMBDA_CUTOFFS: Final = ("census", "none")
+#: Side of the tiles of the λ/LS pass, cells (the result does not depend on it; memory does).
+DEFAULT_TILE_CELLS: Final = 4096
 
 #: Land-use kinds of the factor table (what B does for each: :data:`csle.FIXED_B` or a cover relation).
 KINDS: Final = ("cropland", "orchard", "forest", "grassland", "built_up", "transport", "water", "other")
@@ -391,6 +400,10 @@ class CsleInputs:
     ndvi_veg: float = 0.85
     factor_table: str = "config/csle_factors.csv"
     lambda_cap_m: float = csle.DEFAULT_LAMBDA_CAP_M
+    lambda_cutoff: str = "census"
+    cutoff_ratio_gentle: float = slope_length.CENSUS_CUTOFF.ratio_gentle
+    cutoff_ratio_steep: float = slope_length.CENSUS_CUTOFF.ratio_steep
+    channel_area_m2: float | None = None
     s_method: str = "csle"
     b_method: str = "jiang1996"
     fill_depressions: bool = True
@@ -409,6 +422,30 @@ class CsleInputs:
 
     def key(self, name: str) -> str:
         return f"{self.label}.{name}"
+
+    def cutoff_rule(self) -> slope_length.CutoffRule:
+        """The slope-length cutoff rule of ``lambda_cutoff`` and its parameters (:class:`InputError` if invalid)."""
+        if self.lambda_cutoff not in LAMBDA_CUTOFFS:
+            raise InputError(self.key("lambda_cutoff"), f"{self.lambda_cutoff!r} is not a cutoff rule.",
+                             f"use one of {', '.join(LAMBDA_CUTOFFS)} (census: end slopes where the slope angle "
+                             "drops sharply, and at channels if `channel_area_m2` is set).")
+        if self.lambda_cutoff == "none":
+            if self.channel_area_m2 is not None:
+                raise InputError(self.key("channel_area_m2"), "a channel threshold is set but `lambda_cutoff: none` "
+                                 "switches every cutoff off.", "use `lambda_cutoff: census`, or remove channel_area_m2.")
+            return slope_length.NO_CUTOFF
+        for name in ("cutoff_ratio_gentle", "cutoff_ratio_steep"):
+            v = getattr(self, name)
+            if not (isinstance(v, (int, float)) and 0.0 <= v <= 1.0):
+                raise InputError(self.key(name), f"{v!r} is not a ratio between 0 and 1.",
+                                 "use the census values 0.7 (below a 5 % slope) and 0.5 (steeper).")
+        area = self.channel_area_m2
+        if area is not None and not (isinstance(area, (int, float)) and area > 0):
+            raise InputError(self.key("channel_area_m2"), f"{area!r} is not a positive area in m².",
+                             "give the upstream area at which channels begin, e.g. 100000 (0.1 km²), or remove the key.")
+        return slope_length.CutoffRule(ratio_gentle=float(self.cutoff_ratio_gentle),
+                                       ratio_steep=float(self.cutoff_ratio_steep),
+                                       channel_area_m2=None if area is None else float(area))
 
 
 def _is_path(v: Any) -> bool:
@@ -605,6 +642,13 @@ def _mean_row(year: Any, level: str, code: str, name: str, land: float, area: fl
 # --------------------------------------------------------------------------- the computation
 
 
+def _cutoff_tag(name: str, rule: slope_length.CutoffRule) -> str:
+    if name == "none":
+        return "none (cap only)"
+    channel = "off" if rule.channel_area_m2 is None else f"{rule.channel_area_m2:g} m2"
+    return f"{name}: slope ratio {rule.ratio_gentle:g} (<5 %) / {rule.ratio_steep:g}; channels {channel}"
+
+
 def _constant_or_raster(value: str | float, label: str, grid: _Grid) -> np.ndarray:
     if _is_path(value):
         return _warp(str(value), label, grid, categorical=False)
@@ -665,6 +709,7 @@ def compute_year(
     region_name: str = "",
     tags: Mapping[str, str] | None = None,
     log: Any = None,
+    tile_cells: int | None = DEFAULT_TILE_CELLS,
 ) -> dict[str, Any]:
     """Compute the CSLE factors and A of one year and write them (see the module docstring).
 
@@ -687,6 +732,9 @@ def compute_year(
         What implausible R or K values do (``validation.unit_check``).
     tags : mapping, optional
         Extra GeoTIFF tags (e.g. the demo banner).
+    tile_cells : int or None, default 4096
+        Side of the tiles in which λ and L·S are computed after routing (``None``: one tile).
+        The result is identical for any tile size; only the memory changes.
 
     Returns
     -------
@@ -723,6 +771,7 @@ def compute_year(
     table = read_factor_table(inputs.factor_table, f"{lab('factor_table')} ({inputs.factor_table})")
     tags = dict(tags or {})
     cap = float(inputs.lambda_cap_m)
+    cutoff = inputs.cutoff_rule()
 
     # ---- 1. DEM window, slope, λ, LS ---------------------------------------------------------
     dem_label = f"{lab('dem')} ({inputs.dem})"
@@ -762,11 +811,12 @@ def compute_year(
                                    f"{lo:g}…{hi:g} m: not metres, or an undeclared fill value.",
                         "give heights in metres and declare the fill value as nodata (`gdal_edit.py -a_nodata`).")
     del finite
-    slope = csle.slope_degrees(dem, abs(comp.transform.a), abs(comp.transform.e))
-    lam = csle.slope_length_from_dem(dem, comp.transform, cap_m=cap, fill=bool(inputs.fill_depressions))
+    routed = slope_length.ls_factor_from_dem(dem, comp.transform, cap_m=cap, cutoff=cutoff,
+                                             s_method=inputs.s_method,  # type: ignore[arg-type]
+                                             fill=bool(inputs.fill_depressions), tile_cells=tile_cells, keep=("ls",))
     del dem
-    ls_full = csle.ls_factor(lam, slope, cap_m=cap, method=inputs.s_method).astype(np.float32)  # type: ignore[arg-type]
-    del lam, slope
+    ls_full = routed.ls
+    say("L·S by the census method: %d tile(s), halo %d cells", routed.tiles, routed.halo_cells)
 
     # ---- 2. output grid: region + margin, inside every factor's footprint ---------------------
     margin = _OUTPUT_MARGIN_CELLS * res
@@ -796,7 +846,9 @@ def compute_year(
 
     paths = {k: Path(v) for k, v in outputs.items()}
     base_tags = {**tags, "SWC_YEAR": str(year), "SWC_GENERATOR": "swc_raster.csle_raster.compute_year",
-                 "SWC_S_METHOD": inputs.s_method, "SWC_LAMBDA_CAP_M": f"{cap:g}", "SWC_B_METHOD": inputs.b_method}
+                 "SWC_S_METHOD": inputs.s_method, "SWC_LAMBDA_CAP_M": f"{cap:g}", "SWC_B_METHOD": inputs.b_method,
+                 "SWC_L_METHOD": "segment L, cumulative slope length (census)",
+                 "SWC_LAMBDA_CUTOFF": _cutoff_tag(inputs.lambda_cutoff, cutoff)}
     with atomic_outputs(*(paths[k] for k in (*FACTORS, "A", "means"))) as temps:
         tmp = dict(zip((*FACTORS, "A", "means"), temps, strict=True))
         _write_cog(tmp["LS"], ls, out, name="LS", unit="1", tags=base_tags)

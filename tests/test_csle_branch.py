@@ -26,7 +26,7 @@ from rasterio.warp import transform_bounds
 from shapely.geometry import box
 
 from _factories import LANDCOVER, Scenario, from_origin, make_scenario
-from swc_raster import csle_raster, pipeline
+from swc_raster import csle_raster
 from swc_raster.config import CSLE_EROSION, resolve_csle_erosion, validate_config, year_inputs
 from swc_raster.csle_raster import CsleInputs, compute_year, output_paths
 from swc_raster.errors import CoverageError, CrsError, InputError, UnitError, ValidationFailed
@@ -109,8 +109,15 @@ def run(tmp: Path, inputs: CsleInputs, counties=None, name: str = "out") -> dict
 
 
 def expected_L(lam: np.ndarray, theta: float, cap: float) -> np.ndarray:
+    """L of the segment of one cell (30 m) ending ``lam`` metres below the divide (Foster & Wischmeier 1974).
+
+    L = (λ_out^(m+1) − λ_in^(m+1)) / ((λ_out − λ_in) · 22.13^m); past the cap, the last segment of a
+    slope of the cap's length.
+    """
     m = 0.2 if theta <= 1 else 0.3 if theta <= 3 else 0.4 if theta <= 5 else 0.5
-    return (np.minimum(lam, cap) / 22.13) ** m
+    b = np.minimum(lam, cap)
+    a = b - RES
+    return (b ** (m + 1) - a ** (m + 1)) / (RES * 22.13**m)
 
 
 def expected_S(theta: float, method: str) -> float:
@@ -151,9 +158,9 @@ def test_lambda_cap_is_configurable(tmp_path):
     paths = run(tmp_path, world(tmp_path, 15.0, lambda_cap_m=150.0))
     ls, t = read(paths["LS"])
     cols = dem_columns(t, ls.shape)
-    # every output cell is ≥ 6 cells below the divide: λ capped at 150 m everywhere
+    # every output cell is ≥ 6 cells below the divide: the last 30 m segment of a 150 m slope everywhere
     assert cols.min() >= 5
-    want = (150.0 / 22.13) ** 0.5 * (21.91 * math.sin(math.radians(15.0)) - 0.96)
+    want = (150.0**1.5 - 120.0**1.5) / (30.0 * 22.13**0.5) * (21.91 * math.sin(math.radians(15.0)) - 0.96)
     np.testing.assert_allclose(ls, want, rtol=2e-4)
 
 
@@ -482,6 +489,8 @@ def test_config_schema_year_inputs_and_derived_erosion(tmp_path):
 
 
 def test_pipeline_stage_validates_then_computes(tmp_path, monkeypatch):
+    from swc_raster import pipeline  # the stage's module (being moved to swc_raster.stages by the lead)
+
     s = csle_scenario(tmp_path)
     monkeypatch.chdir(s.base)
     cfg = validate_config(copy.deepcopy(s.cfg))
@@ -503,6 +512,9 @@ def test_pipeline_stage_validates_then_computes(tmp_path, monkeypatch):
 # --------------------------------------------------------------------------- demo factors
 
 
+@pytest.mark.xfail(strict=True, reason="issue 13: the branch's L·S is the census method's (segment L, √2 flow lengths) "
+                   "while swc_raster.demo still makes its erosion with the whole-slope L; passes again once demo.py "
+                   "computes LS with slope_length.ls_factor_from_dem (then remove this mark)")
 def test_demo_factors_are_consistent_with_the_demo_year(tmp_path):
     """write_demo_factors: the demo year's own DEM, R, K, cover and E; A from them reproduces the demo's erosion."""
     from swc_raster import demo
