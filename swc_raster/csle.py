@@ -115,17 +115,6 @@ def _float(a: np.ndarray | float) -> np.ndarray:
 # --------------------------------------------------------------------------- slope
 
 
-def _pad_linear(a: np.ndarray) -> np.ndarray:
-    """Pad by one cell with linear extrapolation (2·edge − inner), exact on planes."""
-    p = np.empty((a.shape[0] + 2, a.shape[1] + 2), dtype=a.dtype)
-    p[1:-1, 1:-1] = a
-    p[0, 1:-1] = 2 * a[0] - a[1]
-    p[-1, 1:-1] = 2 * a[-1] - a[-2]
-    p[:, 0] = 2 * p[:, 1] - p[:, 2]
-    p[:, -1] = 2 * p[:, -2] - p[:, -3]
-    return p
-
-
 def slope_degrees(dem: np.ndarray, res_x: float, res_y: float) -> np.ndarray:
     """Slope angle θ of a DEM on a metric grid, in degrees, by Horn's (1981) method.
 
@@ -136,9 +125,12 @@ def slope_degrees(dem: np.ndarray, res_x: float, res_y: float) -> np.ndarray:
         ∂z/∂y = ((g + 2h + i) − (a + 2b + c)) / (8 · res_y)
         θ = atan(√((∂z/∂x)² + (∂z/∂y)²))
 
-    for the window ``a b c / d e f / g h i``.  Edge cells use a one-cell
-    linear extrapolation of the DEM, so a plane has the same slope everywhere,
-    edges included.  NaN propagates to the neighbouring cells.
+    for the window ``a b c / d e f / g h i``.  Where a neighbour is missing
+    (NaN, or beyond the DEM's edge) the difference of its row or column is
+    taken one-sided from the cells that exist
+    (:func:`swc_raster.slope_length.slope_degrees`), so a plane has the same
+    slope everywhere, edges and holes included, and every valid cell has a
+    slope.  NaN cells stay NaN.
 
     Parameters
     ----------
@@ -152,27 +144,12 @@ def slope_degrees(dem: np.ndarray, res_x: float, res_y: float) -> np.ndarray:
     numpy.ndarray
         Slope, degrees (``float32``), same shape as ``dem``.
     """
+    from swc_raster import slope_length
+
     z = np.asarray(dem, dtype=np.float32)
     if z.ndim != 2 or min(z.shape) < 2:
         raise ValueError(f"dem must be 2-D and at least 2x2, got shape {z.shape}")
-    if not (res_x > 0 and res_y > 0):
-        raise ValueError(f"cell sizes must be positive, got {res_x}, {res_y}")
-    p = _pad_linear(z)
-    # Column differences (east − west) and row differences (south − north).
-    left, right = p[:, :-2], p[:, 2:]
-    dx_rows = right - left  # shape (r+2, c)
-    dzdx = dx_rows[:-2] + 2 * dx_rows[1:-1] + dx_rows[2:]
-    del dx_rows
-    dzdx /= np.float32(8 * res_x)
-    top, bottom = p[:-2], p[2:]
-    dy_cols = bottom - top  # shape (r, c+2)
-    del p
-    dzdy = dy_cols[:, :-2] + 2 * dy_cols[:, 1:-1] + dy_cols[:, 2:]
-    del dy_cols
-    dzdy /= np.float32(8 * res_y)
-    grad = np.hypot(dzdx, dzdy)
-    del dzdx, dzdy
-    return np.degrees(np.arctan(grad)).astype(np.float32, copy=False)
+    return slope_length.slope_degrees(z, res_x, res_y)
 
 
 def slope_length_factor(
@@ -348,6 +325,10 @@ def slope_length_from_dem(
     fill: bool = True,
 ) -> np.ndarray:
     """Slope length λ from a DEM on a metric grid, by D8 flow accumulation (pyflwdir).
+
+    This is the unit-contributing-area λ of the demo generator, for the whole-slope
+    L of :func:`slope_length_factor`.  The CSLE branch uses the census method
+    instead (cumulative λ, L per segment): :mod:`swc_raster.slope_length`.
 
     Method ("unit contributing area", Moore & Burch 1986; Desmet & Govers
     1996 with the contour width taken as the cell width):

@@ -319,3 +319,15 @@ def test_upstream_area_and_fill_option():
     lam_nofill = csle.slope_length_from_dem(pit, t, cap_m=None, fill=False)
     lam_fill = csle.slope_length_from_dem(pit, t, cap_m=None, fill=True)
     assert lam_nofill[-1, 1] < lam_fill[-1, 1]
+
+
+def test_slope_next_to_nodata_comes_from_the_available_neighbours():
+    # a 12° plane with holes: every valid cell, next to a hole or at the edge, has the plane's slope
+    res = 30.0
+    dem = plane(12, 9, 0.0, math.tan(math.radians(12.0)), res, res)
+    dem[4, 4] = dem[0, 3] = dem[11, 8] = np.nan
+    dem[6:8, 0] = np.nan
+    slope = csle.slope_degrees(dem, res, res)
+    valid = np.isfinite(dem)
+    np.testing.assert_allclose(slope[valid], 12.0, atol=1e-3)
+    assert np.isnan(slope[~valid]).all()
