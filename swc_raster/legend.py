@@ -14,9 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-import pandas as pd
-
 import numpy as np
+import pandas as pd
 
 from swc_raster.errors import InputError, InputFileError, Problem, ValidationFailed
 
@@ -83,12 +82,12 @@ def legend_problems(table: pd.DataFrame, label: str) -> list[Problem]:
         problems.append(Problem(label, "the legend has no rows.", "list every land-cover code of the rasters."))
     seen: dict[int, int] = {}
     for line, row in zip(range(2, len(table) + 2), table.itertuples(index=False)):
-        code = _as_code(getattr(row, "code"))
+        code = _as_code(row.code)
         if code is None:
             problems.append(
                 Problem(
                     label,
-                    f"line {line}: code {getattr(row, 'code')!r} is not a whole number from 1 to {MAX_CODE}.",
+                    f"line {line}: code {row.code!r} is not a whole number from 1 to {MAX_CODE}.",
                     "write each code as a whole number ≥ 1 (0 means no data in the land-cover rasters).",
                 )
             )
@@ -104,7 +103,9 @@ def legend_problems(table: pd.DataFrame, label: str) -> list[Problem]:
         seen.setdefault(code, line)
         for column in ("name_zh", "name_en"):
             if not str(getattr(row, column) or "").strip():
-                problems.append(Problem(label, f"line {line}: code {code} has no {column}.", f"give every class a {column}."))
+                problems.append(
+                    Problem(label, f"line {line}: code {code} has no {column}.", f"give every class a {column}.")
+                )
         colour = getattr(row, "colour", None) if "colour" in table.columns else None
         if isinstance(colour, str) and colour.strip() and not _HEX.match(colour.strip()):
             problems.append(
@@ -133,7 +134,9 @@ def read_legend_table(path: str | os.PathLike[str], label: str) -> pd.DataFrame:
     except pd.errors.EmptyDataError:
         return pd.DataFrame(columns=list(REQUIRED_COLUMNS))
     except (OSError, pd.errors.ParserError) as exc:
-        raise InputFileError(label, f"the file cannot be read as CSV ({exc}).", "export it again as UTF-8 CSV.") from exc
+        raise InputFileError(
+            label, f"the file cannot be read as CSV ({exc}).", "export it again as UTF-8 CSV."
+        ) from exc
 
 
 def read_legend(path: str | os.PathLike[str], label: str | None = None) -> Legend:

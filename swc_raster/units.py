@@ -23,10 +23,22 @@ UNITS: Final = (T_KM2, T_HA, T_PIXEL, KG_M2)
 
 #: Spellings users write for the same units (normalised: lower case, no spaces).
 _ALIASES: Final = {
-    "t/(km2·a)": T_KM2, "t/(km²·a)": T_KM2, "t/km²/a": T_KM2, "t/km2/yr": T_KM2, "t/(km2*a)": T_KM2,
-    "t/(ha·a)": T_HA, "t/ha/yr": T_HA, "t/(ha*a)": T_HA,
-    "t/(pixel·a)": T_PIXEL, "t/pixel/yr": T_PIXEL, "t/(pixel*a)": T_PIXEL,
-    "kg/(m2·a)": KG_M2, "kg/(m²·a)": KG_M2, "kg/m²/a": KG_M2, "kg/m2/yr": KG_M2, "kg/(m2*a)": KG_M2,
+    "t/(km2·a)": T_KM2,
+    "t/(km²·a)": T_KM2,
+    "t/km²/a": T_KM2,
+    "t/km2/yr": T_KM2,
+    "t/(km2*a)": T_KM2,
+    "t/(ha·a)": T_HA,
+    "t/ha/yr": T_HA,
+    "t/(ha*a)": T_HA,
+    "t/(pixel·a)": T_PIXEL,
+    "t/pixel/yr": T_PIXEL,
+    "t/(pixel*a)": T_PIXEL,
+    "kg/(m2·a)": KG_M2,
+    "kg/(m²·a)": KG_M2,
+    "kg/m²/a": KG_M2,
+    "kg/m2/yr": KG_M2,
+    "kg/(m2*a)": KG_M2,
 }
 
 #: Multiplier from each area-based unit to t/(km²·a).
@@ -88,11 +100,12 @@ SEVERE_T_KM2: Final = 15_000.0
 MAX_SEVERE_SHARE: Final = 0.15
 #: A rate below this even with the largest T is implausible (county rates are 60–100 % in practice).
 MIN_RATE_AT_LARGEST_T: Final = 0.20
-#: Nearly all land 微度 even at the smallest T …
+#: Nearly all land 微度 even at the smallest T (a rate ≥ 99.5 %) is suspicious when …
 MIN_SLIGHT_SHARE_SUSPICIOUS: Final = 0.995
-#: … while the same values ×100 would give a county picture of real erosion: a rate at the
-#: smallest T in this range, and little 剧烈.
-ALTERNATIVE_RATE_RANGE: Final = (0.30, 0.99)
+#: … the top 0.1 % of the values still reaches this (×100: SL 190's 中度 threshold 2500), …
+MIN_TAIL_Q999_T_KM2: Final = 25.0
+#: … and the values ×100 are a plausible county that shows erosion (rate at the smallest T ≤ 99 %).
+MAX_SLIGHT_SHARE_TIMES_100: Final = 0.99
 
 
 @dataclass(frozen=True)
@@ -105,6 +118,7 @@ class ErosionProfile:
     n: int
     median_positive_t_km2: float
     q99_t_km2: float
+    q999_t_km2: float
     share_slight_at_smallest_t: float  # share < 200 t/km²/a: the rate if T = 200
     rate_at_largest_t: float  # share < 1000 t/km²/a: the highest rate any T allows
     share_severe: float  # share ≥ 15 000 t/km²/a (剧烈)
@@ -141,18 +155,19 @@ class ErosionProfile:
         """
         if self.median_positive_t_km2 < PLAUSIBLE_MEDIAN_T_KM2[0]:
             return f"the median modulus is only {_num(self.median_positive_t_km2)} t/km2/a (below 5)"
-        lo, hi = ALTERNATIVE_RATE_RANGE
         if (
             self.share_slight_at_smallest_t >= MIN_SLIGHT_SHARE_SUSPICIOUS
+            and self.q999_t_km2 >= MIN_TAIL_Q999_T_KM2
             and times_100 is not None
-            and lo <= times_100.share_slight_at_smallest_t <= hi
             and times_100.too_large() is None
+            and times_100.share_slight_at_smallest_t <= MAX_SLIGHT_SHARE_TIMES_100
         ):
             return (
                 f"{100 * self.share_slight_at_smallest_t:.4g} % of the land would be 微度 even with T = 200 "
-                f"(rate ≈ 100 %), while the values ×100 give a regular erosion picture "
-                f"({100 * times_100.share_slight_at_smallest_t:.3g} % 微度, 99th percentile "
-                f"{_num(times_100.q99_t_km2)} t/km2/a)"
+                f"(rate ≈ 100 %), with a tail just below the grade thresholds ÷ 100 (top 0.1 % ≥ "
+                f"{_num(self.q999_t_km2)} t/km2/a), while the values ×100 give a regular erosion picture "
+                f"({100 * times_100.share_slight_at_smallest_t:.3g} % 微度 with T = 200, "
+                f"{100 * times_100.share_severe:.3g} % 剧烈)"
             )
         return None
 
@@ -168,6 +183,7 @@ def erosion_profile(values_t_km2: np.ndarray) -> ErosionProfile | None:
         n=int(v.size),
         median_positive_t_km2=float(np.median(pos)),
         q99_t_km2=float(np.quantile(v, 0.99)),
+        q999_t_km2=float(np.quantile(v, 0.999)),
         share_slight_at_smallest_t=float(np.mean(v < T_SMALLEST_T_KM2)),
         rate_at_largest_t=float(np.mean(v < T_LARGEST_T_KM2)),
         share_severe=float(np.mean(v >= SEVERE_T_KM2)),
@@ -199,6 +215,8 @@ class UnitDoubt:
         if self.likely_units:
             u, p = self.likely_units[0], self.likely_profiles[0]
             text += f": read as {u} they give {p.describe()}"
+            if len(self.likely_units) > 1:
+                text += f" (also plausible: {', '.join(self.likely_units[1:])})"
         return text + "."
 
 
@@ -228,12 +246,21 @@ def unit_doubt(
         direction = "larger"
     if reason is None:
         return None
-    likely = [u for u, p in profiles.items() if u != declared and p is not None and _plausible(p, raw_values, u,
-                                                                                             pixel_area_km2)]
-    # the likely units in the direction of the doubt first
+    likely = [
+        u
+        for u, p in profiles.items()
+        if u != declared and p is not None and _plausible(p, raw_values, u, pixel_area_km2)
+    ]
     scale = {u: _factor(u, raw_values, pixel_area_km2) for u in likely}
     mine = _factor(declared, raw_values, pixel_area_km2)
-    likely.sort(key=lambda u: (scale[u] > mine) != (direction == "larger"))
+    # the likely units in the direction of the doubt first, then the closest in scale; t/pixel last among equals
+    likely.sort(
+        key=lambda u: (
+            (scale[u] > mine) != (direction == "larger"),
+            round(abs(math.log10(scale[u] / mine))),
+            u == T_PIXEL,
+        )
+    )
     return UnitDoubt(declared, direction, reason, prof, tuple(likely), tuple(profiles[u] for u in likely))
 
 

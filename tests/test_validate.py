@@ -4,21 +4,17 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import pyproj
 import pytest
 import rasterio
 import yaml
-from hypothesis import given, settings
-from hypothesis import strategies as st
-from rasterio.windows import Window
-from shapely.geometry import Polygon, box
-
 from _factories import (
+    BOUNDARIES,
     COUNTY_A,
     COUNTY_B,
     EROSION,
@@ -27,16 +23,20 @@ from _factories import (
     LEGEND_CSV,
     RES,
     TARGETS,
-    BOUNDARIES,
     Scenario,
     erosion_values,
     from_origin,
     landcover_values,
     make_scenario,
 )
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from rasterio.windows import Window
+from shapely.geometry import Polygon, box
+
 from swc_raster import errors
-from swc_raster.errors import FileProblem, InputFilesFailed, InputWarning, ValidationFailed
 from swc_raster.cellarea import pixel_area_km2
+from swc_raster.errors import FileProblem, InputFilesFailed, InputWarning, ValidationFailed
 from swc_raster.validate import check_data, check_header, validate
 
 REPO = Path(__file__).resolve().parents[1]
@@ -228,6 +228,29 @@ CASES = {
         "gdal_translate -ot UInt16",
         "years[2023].landcover",
     ),
+    "legend with code 0 (the aligned rasters' nodata)": Case(
+        lambda s: s.write_legend([(0, "未分类", "Unclassified")] + LEGEND),
+        "error",
+        "code '0' is not a whole number from 1 to 65535",
+        "landcover_legend",
+    ),
+    "legend not utf-8": Case(
+        lambda s: s.path(LEGEND_CSV).write_bytes("code,name_zh,name_en\n1,耕地,Cropland\n".encode("gbk")),
+        "error",
+        "not UTF-8",
+        "landcover_legend",
+    ),
+    "land cover code above 65535 in a 32-bit raster": Case(
+        lambda s: s.write_landcover(np.where(landcover_values() == 8, 70000, landcover_values().astype("int32"))),
+        "error",
+        "(codes must be whole numbers 0–65535)",
+    ),
+    "int16 land cover with a negative nodata (ok)": Case(
+        lambda s: s.write_landcover(
+            np.where(landcover_values() == 255, -1, landcover_values()).astype("int16"), nodata=-1
+        ),
+        "ok",
+    ),
     "duplicate legend code": Case(
         lambda s: s.write_legend(LEGEND + [(3, "林地", "Forest")]), "error", "duplicate land-cover code 3"
     ),
@@ -238,6 +261,12 @@ CASES = {
     "overlap within raised tolerance (ok)": Case(_chain(_overlap, _set_validation(overlap_tolerance_pct=60)), "ok"),
     "missing boundary layer": Case(
         lambda s: s.cfg["boundaries"].update(layer="county"), "error", "layer 'county' not found"
+    ),
+    "code field holding names": Case(
+        lambda s: s.cfg["boundaries"].update(code_field="county_name"),
+        "error",
+        "the code field 'county_name' holds names or text, not GB/T 2260 county codes (found '城区', '泽州县')",
+        "boundaries.code_field (boundaries/counties.gpkg)",
     ),
     "missing code field": Case(lambda s: s.cfg["boundaries"].update(code_field="code"), "error", "field 'code'"),
     # --- targets ---
@@ -515,3 +544,132 @@ def test_pixel_area_needs_crs(tmp_path: Path) -> None:
         ds.write(np.zeros((1, 2, 2), dtype="uint8"))
     with rasterio.open(p) as ds, pytest.raises(ValueError, match="no CRS"):
         pixel_area_km2(ds)
+
+
+# --------------------------------------------------------------------------- issue 11: one rule per fact
+
+
+def test_code_field_with_names_blames_the_boundaries_not_the_targets(scenario: Scenario) -> None:
+    scenario.cfg["boundaries"]["code_field"] = "county_name"
+    problems = check_header(scenario.cfg, scenario.base)
+    (p,) = problems  # one problem: the targets table is right and is not blamed
+    assert p.input == f"boundaries.code_field ({BOUNDARIES})"
+    assert "'county_code'" in p.fix  # the field that does hold the codes is named
+
+
+def test_code_field_with_some_bad_codes(scenario: Scenario) -> None:
+    scenario.write_boundaries([("1405", COUNTY_A[1], COUNTY_A[2]), COUNTY_B])
+    text = "\n".join(map(str, check_header(scenario.cfg, scenario.base)))
+    assert "has 1 value that is not a six-digit GB/T 2260 county code (found '1405')" in text
+
+
+def test_code_zero_legend_is_refused_by_data_check_too(scenario: Scenario) -> None:
+    """check_data (the stage's own check) refuses what the computing stages would refuse."""
+    scenario.write_legend([(0, "未分类", "Unclassified")] + LEGEND)
+    reduced = {k: scenario.cfg[k] for k in ("years", "boundaries", "landcover_legend")}
+    problems = check_data(reduced, scenario.base, 2023)
+    assert [p.input for p in problems] == [f"landcover_legend ({LEGEND_CSV})"]
+
+
+def test_float_land_cover_refused_with_the_same_rule_as_alignment(scenario: Scenario) -> None:
+    from swc_raster.legend import landcover_dtype_problem
+
+    scenario.write_landcover(landcover_values().astype("float32"))
+    label = f"years[2023].landcover ({LANDCOVER})"
+    assert check_header(scenario.cfg, scenario.base) == [landcover_dtype_problem("float32", label, LANDCOVER)]
+    assert check_data(scenario.cfg, scenario.base, 2023) == [landcover_dtype_problem("float32", label, LANDCOVER)]
+
+
+def test_reduced_config_of_one_year_validates(scenario: Scenario) -> None:
+    """The stage layer passes only the keys the rule declares; everything else takes the schema's defaults."""
+    reduced = {
+        "years": [dict(scenario.year)],
+        "boundaries": dict(scenario.cfg["boundaries"]),
+        "landcover_legend": scenario.cfg["landcover_legend"],
+    }
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert check_data(reduced, scenario.base, 2023) == []
+
+
+def test_landcover_code_counts_match_numpy_unique(scenario: Scenario) -> None:
+    """The bincount tally of the land-cover scan gives np.unique's counts (legend check reports them)."""
+    rng = np.random.default_rng(5)
+    v = np.ones((100, 100), dtype="uint16")
+    inner = rng.integers(1, 12, size=(60, 60)).astype("uint16")  # inside both counties (rows/cols 10–90)
+    inner[:7, :9] = 255  # nodata
+    v[20:80, 20:80] = inner
+    scenario.write_landcover(v)
+    (p,) = check_data(scenario.cfg, scenario.base, 2023)
+    codes, counts = np.unique(inner[inner != 255], return_counts=True)
+    expect = ", ".join(f"{c} ({n} pixels)" for c, n in zip(codes, counts) if c > 8)
+    assert f"not in the legend: {expect}." in p.problem
+
+
+# --------------------------------------------------------------------------- issue 11: unit mislabels
+
+
+def _low_erosion_t_km2() -> np.ndarray:
+    """Terrain-like low-erosion field on the scenario grid: 80 % below 200 t/km², log-normal tail to 20 000."""
+    from scipy.special import ndtri
+
+    from swc_raster.terrain import spectral_field, to_uniform
+
+    u = np.clip(to_uniform(spectral_field((100, 100), 11, corr_length_px=15)).astype("float64"), 1e-6, 1 - 1e-6)
+    return np.minimum(40.0 * np.exp(np.log(5.0) / ndtri(0.8) * ndtri(u)), 20_000.0)
+
+
+@pytest.mark.parametrize(
+    "stored_as, declared, likely",
+    [(1.0, "t/ha/a", "t/km2/a"), (0.01, "t/km2/a", "t/ha/a")],
+    ids=["t/km2 values declared t/ha", "t/ha values declared t/km2"],
+)
+def test_unit_mislabel_of_a_low_erosion_raster_is_refused(
+    scenario: Scenario, stored_as: float, declared: str, likely: str
+) -> None:
+    t = _low_erosion_t_km2()
+    assert 0.75 < np.mean(t < 200) < 0.85
+    scenario.write_erosion((t * stored_as).astype("float32"))
+    scenario.year["erosion_unit"] = declared
+    (p,) = check_data(scenario.cfg, scenario.base, 2023)
+    assert p.input == f"years[2023].erosion ({EROSION})"
+    assert "probably in a" in p.problem and f"read as {likely}" in p.problem
+    assert f"`years[2023].erosion_unit` to {likely}" in p.fix
+
+
+@pytest.mark.parametrize("unit", ["t/km2/a", "t/ha/a", "kg/m2/a", "t/pixel/a"])
+def test_every_real_unit_of_a_low_erosion_raster_is_accepted(scenario: Scenario, unit: str) -> None:
+    t = _low_erosion_t_km2()
+    scenario.write_erosion(t.astype("float32"))
+    if unit == "t/pixel/a":
+        with rasterio.open(scenario.base / EROSION) as ds:
+            stored = t * pixel_area_km2(ds)
+    else:
+        stored = t / {"t/km2/a": 1.0, "t/ha/a": 100.0, "kg/m2/a": 1000.0}[unit]
+    scenario.write_erosion(stored.astype("float32"))
+    scenario.year["erosion_unit"] = unit
+    assert check_data(scenario.cfg, scenario.base, 2023) == []
+
+
+# --------------------------------------------------------------------------- footprint
+
+
+def test_footprint_of_a_lonlat_raster_and_coverage_by_hand(scenario: Scenario) -> None:
+    from swc_raster.footprint import coverage_pct, raster_footprint
+
+    with rasterio.open(scenario.base / EROSION) as ds:
+        fp = raster_footprint(ds, "EPSG:4326")
+    assert (
+        fp.equals_exact(box(112.50, 35.50, 112.60, 35.60).normalize(), 1e-9)
+        or fp.symmetric_difference(box(112.50, 35.50, 112.60, 35.60)).area < 1e-12
+    )
+    # a county half inside the footprint (lon 112.55–112.65): 50 % in lon/lat, and in an equal-area CRS
+    county = box(112.55, 35.52, 112.65, 35.58)
+    assert coverage_pct(county, fp) == pytest.approx(50.0)
+    aea = pyproj.CRS("+proj=aea +lat_0=0 +lon_0=105 +lat_1=25 +lat_2=47 +ellps=GRS80 +units=m")
+    tr = pyproj.Transformer.from_crs("EPSG:4326", aea, always_xy=True)
+    with rasterio.open(scenario.base / EROSION) as ds:
+        fp_ea = raster_footprint(ds, aea)
+    county_ea = Polygon([tr.transform(x, y) for x, y in county.exterior.coords])
+    assert coverage_pct(county_ea, fp_ea) == pytest.approx(50.0, abs=0.05)  # meridians are near-straight here
+    assert coverage_pct(county_ea, None) == 0.0

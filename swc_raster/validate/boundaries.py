@@ -140,7 +140,9 @@ def boundary_codes(ctx: Context) -> BoundaryCodes | None:
         df = pyogrio.read_dataframe(b.path, layer=b.layer, read_geometry=False)
     except Exception as exc:  # noqa: BLE001
         ctx.add(
-            b.label, f"cannot read the attribute table: {gdal_msg(exc)}.", f"check it with `ogrinfo {b.rel}`.",
+            b.label,
+            f"cannot read the attribute table: {gdal_msg(exc)}.",
+            f"check it with `ogrinfo {b.rel}`.",
             FileProblem,
         )
         return None
@@ -162,18 +164,22 @@ def _check_code_format(ctx: Context, b: BoundaryLayer, items: list[tuple[str, st
     others = [
         str(col)
         for col in df.columns
-        if col != b.code_field and df[col].notna().all()
+        if col != b.code_field
+        and df[col].notna().all()
         and all(GBT2260_CODE.fullmatch(normalise_code(v)) for v in df[col].tolist())
     ]
     hint = ""
     if others:
         many = len(others) > 1
-        hint = f" (the layer's field{'s' if many else ''} {', '.join(map(repr, others))} hold{'' if many else 's'} such codes)"
+        names = ", ".join(map(repr, others))
+        hint = f" (the layer's field{'s' if many else ''} {names} hold{'' if many else 's'} such codes)"
     if len(bad) == len([c for c, _ in items if c]) and all(re.search(r"[^\d\s.]", c) for c, _ in bad):
         what = "holds names or text, not GB/T 2260 county codes"
     else:
-        what = f"has {len(bad)} value{'s' if len(bad) > 1 else ''} that {'are' if len(bad) > 1 else 'is'} not a " \
-               "six-digit GB/T 2260 county code"
+        what = (
+            f"has {len(bad)} value{'s' if len(bad) > 1 else ''} that {'are' if len(bad) > 1 else 'is'} not a "
+            "six-digit GB/T 2260 county code"
+        )
     ctx.add(
         f"boundaries.code_field ({b.rel})",
         f"the code field {b.code_field!r} {what} (found {found}); counties, targets and T overrides are matched "
@@ -211,7 +217,9 @@ def boundaries_data(ctx: Context) -> Counties | None:
     try:
         gdf = pyogrio.read_dataframe(b.path, layer=b.layer, columns=[b.code_field, b.name_field])
     except Exception as exc:  # noqa: BLE001
-        ctx.add(b.label, f"cannot read the features: {gdal_msg(exc)}.", f"check it with `ogrinfo {b.rel}`.", FileProblem)
+        ctx.add(
+            b.label, f"cannot read the features: {gdal_msg(exc)}.", f"check it with `ogrinfo {b.rel}`.", FileProblem
+        )
         return None
     crs = crs_of(gdf.crs)
     to_ea = None if crs is None else pyproj.Transformer.from_crs(crs, ctx.equal_area_crs(), always_xy=True)

@@ -34,8 +34,7 @@ def check_coverage(ctx: Context, key: str, r: OpenRaster, counties: Counties, co
         cb = _lonlat_bounds(counties.crs, shapely.GeometryCollection([c.geom for c in counties.items]).bounds)
         ctx.add(
             r.label,
-            f"the raster does not overlap the county boundaries at all (raster lon/lat bounds {rb}, "
-            f"boundaries {cb}).",
+            f"the raster does not overlap the county boundaries at all (raster lon/lat bounds {rb}, boundaries {cb}).",
             "use the raster of this region; if it is the right file, its CRS is probably wrong "
             f"(check with `gdalinfo {r.rel}` and fix with `gdal_edit.py -a_srs EPSG:<code> {r.rel}`), "
             "or x and y are swapped.",
@@ -52,7 +51,8 @@ def check_coverage(ctx: Context, key: str, r: OpenRaster, counties: Counties, co
             f"the raster does not cover enough of {'these counties' if len(low) > 1 else 'this county'}: {desc} "
             f"of the county area is inside the raster (minimum {need:g} %, validation.min_coverage_pct); "
             f"{consequence}.",
-            "use a raster covering the whole region (mosaic adjacent tiles, e.g. `gdalbuildvrt mosaic.vrt a.tif b.tif`), "
+            "use a raster covering the whole region (mosaic adjacent tiles, e.g. "
+            "`gdalbuildvrt mosaic.vrt a.tif b.tif`), "
             "or lower `validation.min_coverage_pct` if the gap is intended.",
         )
     return True

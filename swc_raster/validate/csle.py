@@ -94,7 +94,8 @@ def csle_header(ctx: Context, y: Year) -> None:
     if v is None or str(v).strip() == "":
         ctx.add(
             y.input("landcover"),
-            f"year {y.label} has no land-cover raster (`landcover:` is missing); the CSLE branch needs it for B, E and T.",
+            f"year {y.label} has no land-cover raster (`landcover:` is missing); "
+            "the CSLE branch needs it for B, E and T.",
             "add `landcover: <path to the land-cover raster>` to the year's entry.",
         )
     else:
@@ -121,8 +122,11 @@ def csle_header(ctx: Context, y: Year) -> None:
 
     # Required inputs and constants.
     if c.get("dem") in (None, ""):
-        ctx.add(y.input("csle.dem"), "the CSLE block has no DEM (`dem:` is missing).",
-                "add `dem: <path to a DEM in metres on a projected metric grid>`.")
+        ctx.add(
+            y.input("csle.dem"),
+            "the CSLE block has no DEM (`dem:` is missing).",
+            "add `dem: <path to a DEM in metres on a projected metric grid>`.",
+        )
     for key, unit_key, name, check in (
         ("r", "r_unit", "R", cr.r_values_problem),
         ("k", "k_unit", "K", cr.k_values_problem),
@@ -130,8 +134,11 @@ def csle_header(ctx: Context, y: Year) -> None:
         v = c.get(key)
         label = y.input(f"csle.{key}", v)
         if v is None or (isinstance(v, str) and v.strip() == "") or isinstance(v, bool):
-            ctx.add(label, f"the CSLE block has no {name} (`{key}:` is missing).",
-                    f"set `{key}:` to a raster path or a constant in SI units.")
+            ctx.add(
+                label,
+                f"the CSLE block has no {name} (`{key}:` is missing).",
+                f"set `{key}:` to a raster path or a constant in SI units.",
+            )
         elif is_number(v):
             if v < 0:
                 ctx.add(label, f"{name} = {v} is negative; a CSLE factor cannot be negative.", f"give {name} ≥ 0.")
@@ -158,12 +165,18 @@ def csle_header(ctx: Context, y: Year) -> None:
             )
     cap = c.get("lambda_cap_m", 300)
     if not (is_number(cap) and cap > 0):
-        ctx.add(y.input("csle.lambda_cap_m"), f"`lambda_cap_m: {cap!r}` is not a positive length in metres.",
-                "use e.g. 300 (the default).")
+        ctx.add(
+            y.input("csle.lambda_cap_m"),
+            f"`lambda_cap_m: {cap!r}` is not a positive length in metres.",
+            "use e.g. 300 (the default).",
+        )
     for key, allowed in (("s_method", ("csle", "rusle")), ("b_method", ("jiang1996", "cai2000"))):
         if key in c and c[key] not in allowed:
-            ctx.add(y.input(f"csle.{key}"), f"`{key}: {c[key]!r}` is not one of {', '.join(allowed)}.",
-                    f"use one of {', '.join(allowed)}.")
+            ctx.add(
+                y.input(f"csle.{key}"),
+                f"`{key}: {c[key]!r}` is not one of {', '.join(allowed)}.",
+                f"use one of {', '.join(allowed)}.",
+            )
 
     # Raster headers; the DEM must be on a metric projected grid.
     for key in _csle_raster_keys(c):
@@ -176,8 +189,11 @@ def csle_header(ctx: Context, y: Year) -> None:
                 if bad:
                     ctx.add(cv.input("csle.dem", c.get("dem")), *bad)
                 elif r.ds.transform.b != 0 or r.ds.transform.d != 0:
-                    ctx.add(cv.input("csle.dem", c.get("dem")), "the DEM grid is rotated; slopes need a north-up grid.",
-                            f"warp it to a north-up grid: `gdalwarp {c.get('dem')} dem_northup.tif`.")
+                    ctx.add(
+                        cv.input("csle.dem", c.get("dem")),
+                        "the DEM grid is rotated; slopes need a north-up grid.",
+                        f"warp it to a north-up grid: `gdalwarp {c.get('dem')} dem_northup.tif`.",
+                    )
         finally:
             r.close()
 
@@ -314,36 +330,53 @@ def _csle_values(ctx: Context, key: str, label: str, rel: Any, c: Mapping[str, A
             return  # reported by the header checks
         msg = (cr.r_values_problem if key == "r" else cr.k_values_problem)(median, "the raster")
         if msg:
-            conv = (f"if it is in US customary units, convert it (K_SI = {cr.K_US_TO_SI} × K_US)" if key == "k"
-                    else f"if it is in US customary units, convert it (R_SI = {cr.R_US_TO_SI} × R_US)")
-            ctx.unit_problem(label, msg.removeprefix("the raster: "),
-                          f"{conv}; `{unit_key}` must describe the values ({unit}); if they really are this "
-                          "low/high, set `validation.unit_check: warn`.")
+            conv = (
+                f"if it is in US customary units, convert it (K_SI = {cr.K_US_TO_SI} × K_US)"
+                if key == "k"
+                else f"if it is in US customary units, convert it (R_SI = {cr.R_US_TO_SI} × R_US)"
+            )
+            ctx.unit_problem(
+                label,
+                msg.removeprefix("the raster: "),
+                f"{conv}; `{unit_key}` must describe the values ({unit}); if they really are this "
+                "low/high, set `validation.unit_check: warn`.",
+            )
     elif key == "fvc":
         try:
             unit = cr.normalise_fvc_unit(c.get("fvc_unit", "fraction"))
         except UnitError:
             return
         if unit == "fraction" and vmax > 1.0 + 1e-3:
-            ctx.unit_problem(label,
-                          f"vegetation cover is declared as a fraction (0–1) but reaches {fmt_num(vmax)} "
-                          f"(median {fmt_num(median)}): it looks like percent.",
-                          "set `fvc_unit: percent` (or divide the raster by 100).")
+            ctx.unit_problem(
+                label,
+                f"vegetation cover is declared as a fraction (0–1) but reaches {fmt_num(vmax)} "
+                f"(median {fmt_num(median)}): it looks like percent.",
+                "set `fvc_unit: percent` (or divide the raster by 100).",
+            )
         elif unit == "percent" and vmax <= 1.0:
-            ctx.unit_problem(label,
-                          f"vegetation cover is declared in percent (0–100) but never exceeds {fmt_num(vmax)}: "
-                          "it looks like a fraction (0–1).",
-                          "set `fvc_unit: fraction`.")
+            ctx.unit_problem(
+                label,
+                f"vegetation cover is declared in percent (0–100) but never exceeds {fmt_num(vmax)}: "
+                "it looks like a fraction (0–1).",
+                "set `fvc_unit: fraction`.",
+            )
         elif vmax > 100.0 + 1e-3:
-            ctx.add(label, f"vegetation cover reaches {fmt_num(vmax)} %, above 100 %.",
-                    "check the raster (a scaled integer product? an undeclared fill value?).")
+            ctx.add(
+                label,
+                f"vegetation cover reaches {fmt_num(vmax)} %, above 100 %.",
+                "check the raster (a scaled integer product? an undeclared fill value?).",
+            )
     elif key == "e" and vmax > 1.0 + 1e-6:
-        ctx.add(label, f"E reaches {fmt_num(vmax)}; the engineering factor lies in 0–1 (1 = no measures).",
-                f"recompute the raster, or declare its fill value as nodata (`gdal_edit.py -a_nodata <value> {rel}`).")
-    elif key == "ndvi":
-        if vmin < -1.0 - 1e-3 or vmax > 1.0 + 1e-3:
-            ctx.unit_problem(label,
-                          f"NDVI ranges {fmt_num(vmin)} … {fmt_num(vmax)}, outside −1 … 1: a scaled product "
-                          "(MODIS NDVI is stored ×10 000) or an undeclared fill value?",
-                          f"rescale it (`gdal_calc.py -A {rel} --calc=\"A*0.0001\" --outfile=ndvi.tif`) and declare "
-                          "the fill value as nodata.")
+        ctx.add(
+            label,
+            f"E reaches {fmt_num(vmax)}; the engineering factor lies in 0–1 (1 = no measures).",
+            f"recompute the raster, or declare its fill value as nodata (`gdal_edit.py -a_nodata <value> {rel}`).",
+        )
+    elif key == "ndvi" and (vmin < -1.0 - 1e-3 or vmax > 1.0 + 1e-3):
+        ctx.unit_problem(
+            label,
+            f"NDVI ranges {fmt_num(vmin)} … {fmt_num(vmax)}, outside −1 … 1: a scaled product "
+            "(MODIS NDVI is stored ×10 000) or an undeclared fill value?",
+            f'rescale it (`gdal_calc.py -A {rel} --calc="A*0.0001" --outfile=ndvi.tif`) and declare '
+            "the fill value as nodata.",
+        )

@@ -163,14 +163,21 @@ def _report_values(ctx: Context, r: OpenRaster, s: _Scan) -> None:
             f"{' and '.join(p for p in parts if p)} value{'s' if s.n_nan + s.n_inf != 1 else ''} "
             f"outside the declared nodata ({'none declared' if nodata is None else fmt_num(nodata)}); "
             "erosion moduli must be finite numbers.",
-            (f"if NaN marks missing data, declare it: `gdal_edit.py -a_nodata nan {rel}`; otherwise " if s.n_nan else "")
-            + "recompute the raster (NaN and infinite values come from a division by zero, an overflow or missing inputs).",
+            (
+                f"if NaN marks missing data, declare it: `gdal_edit.py -a_nodata nan {rel}`; otherwise "
+                if s.n_nan
+                else ""
+            )
+            + "recompute the raster (NaN and infinite values come from a division by zero, an overflow or "
+            "missing inputs).",
         )
     if s.n_neg:
         ctx.add(
             label,
-            f"{s.n_neg} pixel{'s' if s.n_neg != 1 else ''} with negative erosion modulus (minimum {fmt_num(s.min_neg)}); "
+            f"{s.n_neg} pixel{'s' if s.n_neg != 1 else ''} with negative erosion modulus "
+            f"(minimum {fmt_num(s.min_neg)}); "
             "a soil-loss rate cannot be negative.",
             f"recompute the raster (a negative factor?), or if {fmt_num(s.min_neg)} marks missing data, "
-            f"declare it as nodata: `gdal_edit.py -a_nodata {fmt_num(s.min_neg)} {rel}` (or re-export with a nodata value).",
+            f"declare it as nodata: `gdal_edit.py -a_nodata {fmt_num(s.min_neg)} {rel}` "
+            "(or re-export with a nodata value).",
         )

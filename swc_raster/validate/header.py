@@ -59,9 +59,7 @@ def validation_settings(ctx: Context) -> None:
             f"`min_coverage_pct: {v['min_coverage_pct']!r}` is not a percentage.",
             "set it to a number between 0 and 100 (default 99).",
         )
-    if "overlap_tolerance_pct" in v and not (
-        is_number(v["overlap_tolerance_pct"]) and v["overlap_tolerance_pct"] >= 0
-    ):
+    if "overlap_tolerance_pct" in v and not (is_number(v["overlap_tolerance_pct"]) and v["overlap_tolerance_pct"] >= 0):
         ctx.add(
             "config: validation.overlap_tolerance_pct",
             f"`overlap_tolerance_pct: {v['overlap_tolerance_pct']!r}` is not a non-negative percentage.",
@@ -78,8 +76,11 @@ def validation_settings(ctx: Context) -> None:
         try:
             pyproj.CRS.from_user_input(a)
         except pyproj.exceptions.CRSError as exc:
-            ctx.add("config: analysis.crs", f"the analysis CRS cannot be parsed ({exc}).",
-                    "use an EPSG code or a PROJ string.")
+            ctx.add(
+                "config: analysis.crs",
+                f"the analysis CRS cannot be parsed ({exc}).",
+                "use an EPSG code or a PROJ string.",
+            )
 
 
 def year_header(ctx: Context, y: Year) -> None:
@@ -94,7 +95,11 @@ def year_header(ctx: Context, y: Year) -> None:
                 y.input(key),
                 f"year {y.label} has no {what} (`{key}:` is missing).",
                 f"add `{key}: <path to the {what}>` to the year's entry"
-                + (" (with `erosion_unit:`), or a `csle:` block to compute it (config/README.md)" if key == "erosion" else "")
+                + (
+                    " (with `erosion_unit:`), or a `csle:` block to compute it (config/README.md)"
+                    if key == "erosion"
+                    else ""
+                )
                 + ", or remove the year.",
             )
     lc, er = y.entry.get("landcover"), y.entry.get("erosion")

@@ -66,14 +66,19 @@ def _read_csv(ctx: Context, label: str, rel: Any, required: tuple[str, ...]) -> 
         )
         return None
     except (OSError, csv.Error) as exc:
-        ctx.add(label, f"the file cannot be read as CSV ({exc}).", "export it again as comma-separated UTF-8 text.",
-                FileProblem)
+        ctx.add(
+            label,
+            f"the file cannot be read as CSV ({exc}).",
+            "export it again as comma-separated UTF-8 text.",
+            FileProblem,
+        )
         return None
     missing = [c for c in required if c not in fields]
     if missing:
         ctx.add(
             label,
-            f"missing column{'s' if len(missing) > 1 else ''} {', '.join(missing)} (found: {', '.join(fields) or 'none'}).",
+            f"missing column{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
+            f"(found: {', '.join(fields) or 'none'}).",
             f"the first line must be the header `{','.join(required)},target_<year>…` (comma-separated).",
         )
         return None
@@ -112,7 +117,8 @@ def check_targets(
         ctx.add(
             label,
             f"no row for the region ({region_code}, region.code in the config).",
-            f"add a row `{region_code},{ctx.section('region').get('name') or '全市'},<target>,…` with the region's targets.",
+            f"add a row `{region_code},{ctx.section('region').get('name') or '全市'},<target>,…` "
+            "with the region's targets.",
         )
     _check_percentages(ctx, label, rows)
     if boundary is None or not boundary.codes_ok:
