@@ -23,9 +23,10 @@ byte-order mark as GBK and garbles county names; they also read the numbers as p
   ``_pp_per_year``     pp per year         6         same resolution as the rates it is fitted to
   ===================  ==================  ========  ==========================================
 
-  Integers, text and booleans are written as they are.  A float column with none of these
-  suffixes is refused (``ValueError``) unless ``decimals`` names it: a new column must state
-  its precision rather than leak float noise.  ``-0.0`` is written ``0.0``.  Rounding is
+  Integers, text and booleans are written as they are, and so are float columns of whole
+  numbers (a year or a count that is NaN somewhere).  Any other float column with none of
+  these suffixes is refused (``ValueError``) unless ``decimals`` names it: a new column must
+  state its precision rather than leak float noise.  ``-0.0`` is written ``0.0``.  Rounding is
   half-to-even on the binary value (``numpy.round``); a published value differs from the
   computed one by at most half a unit of its last decimal.
 - **a demo marker** when ``demo``: the column ``data_status`` = ``演示数据 demo data`` on
@@ -87,6 +88,9 @@ def rounded(df: pd.DataFrame, decimals: Mapping[str, int] | None = None) -> pd.D
             continue
         n = decimals.get(col, decimals_for(str(col)))
         if n is None:
+            values = out[col].to_numpy(dtype="float64")
+            if np.all(np.isnan(values) | (values == np.round(values))):
+                continue  # whole numbers with gaps (a year, a count, NaN for none): nothing to round
             unknown.append(str(col))
             continue
         # + 0.0 turns -0.0 (a tiny negative rounded away) into 0.0

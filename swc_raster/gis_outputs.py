@@ -678,7 +678,7 @@ def write_layer_styles(gpkg: str | os.PathLike, styles: dict[str, str], *, descr
     table (so the file stays a valid GeoPackage); QGIS applies a style with
     ``useAsDefault = 1`` when it opens the layer.
     """
-    now = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")[:-4] + "Z"
+    now = _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")[:-4] + "Z"
     con = sqlite3.connect(gpkg)
     try:
         with con:

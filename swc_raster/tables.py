@@ -37,8 +37,8 @@ import pandas as pd
 from swc_raster import grading
 from swc_raster.atomic import atomic_outputs
 from swc_raster.csv_files import CSV_ENCODING
-from swc_raster.rates import RATE_COLUMNS
 from swc_raster.errors import InputError, InputFileError
+from swc_raster.rates import RATE_COLUMNS
 
 DEMO_BANNER = "演示数据 DEMO DATA — synthetic, not real measurements"
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import sqlite3
 import subprocess
 from pathlib import Path
@@ -81,12 +80,14 @@ def test_csv_has_bom_rounded_numbers_and_demo_column(tmp_path):
 
 
 def test_csv_without_demo_has_no_marker_and_refuses_unknown_precision(tmp_path):
-    df = pd.DataFrame({"county_code": ["1"], "area_km2": [1.0], "mean_LS": [2.123456789]})
+    df = pd.DataFrame({"county_code": ["1"], "area_km2": [1.0], "latest_year": [float("nan")],
+                       "mean_LS": [2.123456789]})
     with pytest.raises(ValueError, match=r"mean_LS.*decimals="):
         csv_files.write_csv(df, tmp_path / "x.csv", demo=False)
     assert not (tmp_path / "x.csv").exists()
     out = csv_files.write_csv(df, tmp_path / "x.csv", demo=False, decimals={"mean_LS": 3})
-    assert out.read_text(encoding="utf-8-sig").splitlines() == ["county_code,area_km2,mean_LS", "1,1.0,2.123"]
+    assert out.read_text(encoding="utf-8-sig").splitlines() == ["county_code,area_km2,latest_year,mean_LS",
+                                                                 "1,1.0,,2.123"]
     assert [p.name for p in tmp_path.iterdir()] == ["x.csv"]
 
 
