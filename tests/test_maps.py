@@ -15,8 +15,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
-
 from _publish_fixtures import ALBERS, BOUNDARIES, YEAR, make_inputs
+
 from swc_raster import fonts, grading
 from tests._tools import need_tool
 
