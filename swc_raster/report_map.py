@@ -134,7 +134,12 @@ class _Frame:
 
     @property
     def crs_bounds(self) -> tuple[float, float, float, float]:
-        return (self.minx, self.maxy - self.height / self.units_per_m, self.minx + self.width / self.units_per_m, self.maxy)
+        return (
+            self.minx,
+            self.maxy - self.height / self.units_per_m,
+            self.minx + self.width / self.units_per_m,
+            self.maxy,
+        )
 
 
 def _ring_d(coords: np.ndarray, frame: _Frame) -> str:
@@ -245,7 +250,13 @@ def _themes(tables, target_ys: list[int], lang: str) -> list[dict]:
     rates = county_values("rate_pct", 0)
     breaks = nice_breaks([v for by in rates.values() for v in by.values()])
     themes = [
-        _theme("rate", _L(lang, "水土保持率 (%)", "Conservation rate (%)"), rates, breaks, _ramp(_RATE_RAMP, len(breaks) - 1))
+        _theme(
+            "rate",
+            _L(lang, "水土保持率 (%)", "Conservation rate (%)"),
+            rates,
+            breaks,
+            _ramp(_RATE_RAMP, len(breaks) - 1),
+        )
     ]
     for y in target_ys:
         gaps = county_values(f"gap_{y}_pp", 1)
@@ -289,7 +300,9 @@ def _rows(tables, fields: list[dict], lang: str) -> dict[str, dict[str, list[str
     out: dict[str, dict[str, list[str]]] = {}
     previous: dict[str, float] = {}
     for year, (rates, comp) in tables.items():
-        merged = rates.merge(comp.drop(columns=["year", "level", "county_name", "rate_pct"]), on="county_code", how="left")
+        merged = rates.merge(
+            comp.drop(columns=["year", "level", "county_name", "rate_pct"]), on="county_code", how="left"
+        )
         out[year] = {}
         current = {}
         for _, r in merged.iterrows():
@@ -372,12 +385,14 @@ def _palette_png(grades: np.ndarray) -> bytes:
     image = Image.fromarray(np.ascontiguousarray(grades, dtype=np.uint8), mode="P")
     image.putpalette(palette.ravel().tolist())
     buffer = io.BytesIO()
-    image.save(buffer, format="PNG", optimize=True, transparency=grading.OUTSIDE)
+    image.save(
+        buffer, format="PNG", compress_level=6, transparency=grading.OUTSIDE
+    )  # level 9: 10 % smaller, 20x slower
     return buffer.getvalue()
 
 
 def _grade_image(tif: Path, counties_crs, frame: _Frame, budget_bytes: int) -> dict | None:
-    """The grade raster as ``{href, x, y, w, h, bounds, px}`` within ``budget_bytes`` (base64), or None if it cannot fit."""
+    """The grade raster as ``{href, x, y, w, h, bounds, px}`` within ``budget_bytes`` (base64), else None."""
     from pyproj import CRS
 
     max_px = RASTER_MAX_PX
@@ -559,7 +574,7 @@ def _fragment(data: dict, gdf, geoms, frame: _Frame, images: dict, lang: str) ->
         f'<label>{_e(text["county"])} <select id="onemap-county">{counties}</select></label>{grade_box}'
         f'<span class="om-zoom"><button type="button" data-zoom="1.5" title="{_e(text["zoomIn"])}">+</button>'
         f'<button type="button" data-zoom="0.6667" title="{_e(text["zoomOut"])}">−</button>'
-        f'<button type="button" data-zoom="0" title="{_e(text["reset"])}">⤢</button></span></div>'
+        f'<button type="button" data-zoom="0">{_e(text["reset"])}</button></span></div>'
         '<div class="om-body"><div class="om-mapbox">'
         f'<svg id="onemap-svg" viewBox="0 0 {frame.width} {frame.height}" data-crs-bounds="{bounds}" '
         'xmlns="http://www.w3.org/2000/svg" role="img" preserveAspectRatio="xMidYMid meet">'
@@ -580,10 +595,12 @@ ONE_MAP_CSS = """
 .om-controls select,.om-controls button{font:inherit;font-size:14px}
 .om-zoom button{min-width:30px;margin-left:2px}
 .om-body{display:flex;flex-wrap:wrap;gap:12px}.om-mapbox{flex:1 1 560px;position:relative;min-width:300px}
-#onemap-svg{width:100%;height:560px;background:#eef3f7;border:1px solid #ccc;cursor:grab;touch-action:none;display:block}
+#onemap-svg{width:100%;height:560px;background:#eef3f7;border:1px solid #ccc;cursor:grab;touch-action:none;
+ display:block}
 #onemap-svg.dragging{cursor:grabbing}
 #onemap-svg image.grade{image-rendering:pixelated}
-#onemap-svg path.county{stroke:#4d4d4d;stroke-width:0.8;vector-effect:non-scaling-stroke;fill-rule:evenodd;cursor:pointer}
+#onemap-svg path.county{stroke:#4d4d4d;stroke-width:0.8;vector-effect:non-scaling-stroke;fill-rule:evenodd;
+ cursor:pointer}
 #onemap-svg path.county:hover{stroke:#000;stroke-width:1.6}
 #onemap-svg path.county.sel{stroke:#0d47a1;stroke-width:3}
 #onemap-svg .om-labels text{text-anchor:middle;dominant-baseline:middle;pointer-events:none;fill:#111;

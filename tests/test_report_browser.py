@@ -15,9 +15,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
 from _publish_fixtures import COUNTIES, make_inputs
 from _tools import need_tool
+
 from swc_raster import grading
 from swc_raster.errors import InputError
 
@@ -56,7 +56,9 @@ def made(tmp_path_factory):
     inputs = make_inputs(folder / "inputs")
     rates = pd.read_csv(inputs.county_rates_csv, dtype={"county_code": str})
     comp = pd.read_csv(inputs.target_comparison_csv, dtype={"county_code": str})
-    years = {YEAR: {"rates": inputs.county_rates_csv, "comparison": inputs.target_comparison_csv, "grade": inputs.grade_tif}}
+    years = {
+        YEAR: {"rates": inputs.county_rates_csv, "comparison": inputs.target_comparison_csv, "grade": inputs.grade_tif}
+    }
     tables = {YEAR: rates}
     for y in EARLIER:
         r, c = _earlier_year(rates, comp, y)
@@ -65,7 +67,9 @@ def made(tmp_path_factory):
         c.to_csv(years[y]["comparison"], index=False)
         tables[y] = r
     long = progress.rates_by_year([tables[y] for y in sorted(tables)])
-    prog = progress.progress(long, pd.read_csv(Path(__file__).parents[1] / "config" / "targets.csv", dtype={"county_code": str}))
+    prog = progress.progress(
+        long, pd.read_csv(Path(__file__).parents[1] / "config" / "targets.csv", dtype={"county_code": str})
+    )
     prog_csv = folder / "progress.csv"
     prog.to_csv(prog_csv, index=False)
     one_map = {"counties": inputs.counties_gpkg, "years": years, "progress": prog_csv}
@@ -148,7 +152,9 @@ def _expected(made, year: int, code: str) -> dict[str, str]:
     """The panel values the report must show, from the year's two CSVs."""
     files = made["years"][year]
     r, c = _row(files["rates"], code), _row(files["comparison"], code)
-    out = {k: f"{r[k]:,.2f}" for k in ("rate_pct", "land_area_km2", "erosion_area_km2", "nodata_area_km2", "gap_area_km2")}
+    out = {
+        k: f"{r[k]:,.2f}" for k in ("rate_pct", "land_area_km2", "erosion_area_km2", "nodata_area_km2", "gap_area_km2")
+    }
     out |= {f"area_grade{g}_km2": f"{r[f'area_grade{g}_km2']:,.2f}" for g in range(1, 7)}
     t = r["t_allowable_t_km2"]
     out["t_allowable_t_km2"] = "—" if pd.isna(t) else f"{t:,.0f}"  # the region's T is empty when counties differ
@@ -219,7 +225,8 @@ def test_switching_the_year_shows_that_years_numbers(zh, made):
 def _legend(page) -> list[tuple[float, float, str]]:
     """The shown legend as (low, high, colour) classes, parsed from its labels "60 ~ 65"."""
     items = page.eval_on_selector_all(
-        "#onemap-legend span", "ss => ss.map(s => [s.textContent, getComputedStyle(s.querySelector('i')).backgroundColor])"
+        "#onemap-legend span",
+        "ss => ss.map(s => [s.textContent, getComputedStyle(s.querySelector('i')).backgroundColor])",
     )
     out = []
     for label, css in items:
