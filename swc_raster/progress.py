@@ -45,7 +45,7 @@ import pandas as pd
 
 from swc_raster import rates
 from swc_raster.errors import InputError
-from swc_raster.fonts import use_cjk_font
+from swc_raster.fonts import check_drawable, rc_params, use_cjk_font
 from swc_raster.targets import target_years
 
 if TYPE_CHECKING:
@@ -476,13 +476,9 @@ def plot_county_progress(
     n = len(table)
     ncols = max(1, min(ncols, n))
     nrows = math.ceil(n / ncols)
-    family = use_cjk_font(set_default=False)
-    rc = {
-        "font.family": "sans-serif",
-        "font.sans-serif": [family, "DejaVu Sans"],
-        "axes.unicode_minus": False,
-        "font.size": 9,
-    }
+    # One font for every glyph, as on the maps: a name it cannot draw is refused, not printed as a box.
+    check_drawable(table["county_name"].astype(str), "county_name in the county_rates.csv tables")
+    rc = {**rc_params(use_cjk_font(set_default=False)), "font.size": 9}
     colours = {"observed": "#1f5fa8", "trend": "#1f5fa8", "target": "#d62728"}
     with rc_context(rc):
         fig = Figure(figsize=(3.6 * ncols, 3.1 * nrows + 1.0), layout="constrained")
