@@ -3,8 +3,9 @@
 On a conic projection the meridians converge: away from the central meridian, true north
 is turned from the grid's "up" by the grid (meridian) convergence γ.  In the default
 analysis CRS (Albers, central meridian 105°E, standard parallels 25°N/47°N) γ ≈ n·Δλ with
-the cone constant n = (sin 25° + sin 47°)/2 ≈ 0.58, about 4.5° at Jincheng (112.8°E): an
-arrow drawn straight up would be off by that much.  :func:`north_angle` measures the
+the cone constant n = (sin 25° + sin 47°)/2 ≈ 0.58 (Snyder 1987, *Map Projections — A Working
+Manual*, USGS PP 1395, eq. 14-6 and p. 101), about 4.5° at Jincheng (112.8°E): an arrow drawn
+straight up would be off by that much.  :func:`north_angle` measures the
 direction of the meridian through the map centre in the map's CRS, so it holds for any
 projection.
 """
