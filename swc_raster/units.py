@@ -234,18 +234,20 @@ def unit_doubt(
     every other unit is tried, to name the likely real one.
     """
     declared = normalise_unit(declared)
-    profiles = _profiles(raw_values, pixel_area_km2)
-    prof = profiles.get(declared)
+    if declared == T_PIXEL and pixel_area_km2 is None:
+        raise UnitError(declared, "t/pixel/a needs each pixel's ground area.", "pass pixel_area_km2.")
+    prof = erosion_profile(to_t_km2(raw_values, declared, pixel_area_km2))
     if prof is None:
         return None
-    up = erosion_profile(to_t_km2(raw_values, declared, pixel_area_km2) * 100.0)
     reason = prof.too_large()
     direction = "smaller"
     if reason is None:
-        reason = prof.too_small(up)
+        reason = prof.too_small(erosion_profile(to_t_km2(raw_values, declared, pixel_area_km2) * 100.0))
         direction = "larger"
     if reason is None:
         return None
+    # only now (a doubt, so rarely) read the values in every other unit, to name the likely one
+    profiles = _profiles(raw_values, pixel_area_km2)
     likely = [
         u
         for u, p in profiles.items()
