@@ -115,7 +115,7 @@ MEANS_FILE: Final = "county_factor_means.csv"
 #: Slope-length cutoff rules (``lambda_cutoff``): the census rule, or the cap alone.
 LAMBDA_CUTOFFS: Final = ("census", "none")
 #: Side of the tiles of the λ/LS pass, cells (the result does not depend on it; memory does).
-DEFAULT_TILE_CELLS: Final = 4096
+DEFAULT_TILE_CELLS: Final = 1024
 
 #: Land-use kinds of the factor table (what B does for each: :data:`csle.FIXED_B` or a cover relation).
 KINDS: Final = ("cropland", "orchard", "forest", "grassland", "built_up", "transport", "water", "other")
@@ -732,7 +732,7 @@ def compute_year(
         What implausible R or K values do (``validation.unit_check``).
     tags : mapping, optional
         Extra GeoTIFF tags (e.g. the demo banner).
-    tile_cells : int or None, default 4096
+    tile_cells : int or None, default 1024
         Side of the tiles in which λ and L·S are computed after routing (``None``: one tile).
         The result is identical for any tile size; only the memory changes.
 
