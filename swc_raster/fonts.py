@@ -195,7 +195,12 @@ def subset_font_woff(text: str) -> bytes:
 TRUETYPE_MAX_ERROR = 1.0
 #: Characters every TrueType subset carries besides the text's own (printable ASCII).
 _BASIC_LATIN = "".join(chr(c) for c in range(0x20, 0x7F))
-_TT_DIR = tempfile.TemporaryDirectory(prefix="swc-raster-fonts-")  # removed when the process ends
+
+
+@functools.cache
+def _truetype_dir() -> tempfile.TemporaryDirectory:
+    """Per-process folder of the TrueType subsets, made on first use, removed when the process ends."""
+    return tempfile.TemporaryDirectory(prefix="swc-raster-fonts-")
 
 
 def truetype_subset(text: str) -> Path:
@@ -266,6 +271,6 @@ def _truetype_subset(chars: str) -> Path:
     post.extraNames, post.mapping, post.glyphOrder = [], {}, order
     font.sfntVersion = "\x00\x01\x00\x00"
     digest = hashlib.sha1(chars.encode("utf-8")).hexdigest()[:16]
-    path = Path(_TT_DIR.name) / f"{Path(FONT_FILE).stem}-{digest}.ttf"
+    path = Path(_truetype_dir().name) / f"{Path(FONT_FILE).stem}-{digest}.ttf"
     font.save(str(path))
     return path
