@@ -164,6 +164,35 @@ def test_lambda_cap_is_configurable(tmp_path):
     np.testing.assert_allclose(ls, want, rtol=2e-4)
 
 
+def test_cutoff_keys_reach_the_LS(tmp_path):
+    # a 20° plane breaking to 2° at column 20: the census rule ends the slope at the break
+    dem = plane_dem(20.0).astype("float64")
+    x = (np.arange(W) + 0.5) * RES
+    z = np.where(x < 20 * RES, 1500.0 - math.tan(math.radians(20.0)) * x,
+                 1500.0 - math.tan(math.radians(20.0)) * 20 * RES - math.tan(math.radians(2.0)) * (x - 20 * RES))
+    dem[:] = z
+    inputs = world(tmp_path, 20.0, lambda_cap_m=2000.0)
+    write(Path(inputs.dem), dem.astype("float32"), nodata=-9999.0)
+    census = read(run(tmp_path, inputs, name="census")["LS"])[0]
+    none = read(run(tmp_path, CsleInputs(**{**inputs.__dict__, "lambda_cutoff": "none"}), name="none")["LS"])[0]
+    # above the break the two agree; below it the census slope starts again, so L·S is lower
+    # (rows inside the DEM: on its edge rows flow at the break leaves the DEM by the tangent plane)
+    np.testing.assert_allclose(census[:, :5], none[:, :5])
+    inner = slice(1, -1) if census.shape[0] == H else slice(None)
+    assert (census[inner, -3:] < 0.8 * none[inner, -3:]).all()
+
+
+@pytest.mark.parametrize(("kw", "fragment"), [
+    ({"lambda_cutoff": "usda"}, "lambda_cutoff"),
+    ({"cutoff_ratio_steep": 1.5}, "cutoff_ratio_steep"),
+    ({"channel_area_m2": -5.0}, "channel_area_m2"),
+    ({"lambda_cutoff": "none", "channel_area_m2": 1e5}, "channel_area_m2"),
+])
+def test_bad_cutoff_settings_are_refused_by_key(tmp_path, kw, fragment):
+    with pytest.raises(InputError, match=fragment):
+        run(tmp_path, world(tmp_path, 15.0, **kw))
+
+
 def stripes() -> np.ndarray:
     """Land-use code (row % 8) + 1: every legend class in bands of rows."""
     return np.repeat((np.arange(H) % 8 + 1)[:, None], W, axis=1).astype("uint8")
