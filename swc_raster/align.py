@@ -19,21 +19,20 @@ from typing import Literal
 
 import numpy as np
 import rasterio
-import shapely
 from rasterio.enums import Resampling
 from rasterio.vrt import WarpedVRT
-from rasterio.warp import transform_geom
 from rasterio.windows import Window
 
 from swc_raster.atomic import atomic_path
 from swc_raster.cellarea import pixel_area_km2
 from swc_raster.errors import CrsError, InputError, InputFileError
+from swc_raster.footprint import raster_footprint
 from swc_raster.grid import AnalysisGrid
+from swc_raster.legend import LANDCOVER_NODATA, aligned_landcover_dtype, check_landcover_dtype
 from swc_raster.logs import progress
 from swc_raster.units import T_PIXEL, normalise_unit, to_t_km2
 
 EROSION_NODATA = -9999.0
-LANDCOVER_NODATA = 0
 #: The grid coarsens the source when its cell is this much larger than the source's.
 COARSEN_RATIO = 1.5
 
@@ -55,20 +54,13 @@ def open_raster(path: str | Path, label: str) -> rasterio.DatasetReader:
     return src
 
 
-def footprint(src: rasterio.DatasetReader, crs_wkt: str, densify: int = 64) -> shapely.Polygon:
-    """The raster's bounds as a polygon in ``crs_wkt``, edges densified so curved edges stay exact enough."""
-    left, bottom, right, top = src.bounds
-    xs = np.concatenate([np.linspace(left, right, densify), np.full(densify, right),
-                         np.linspace(right, left, densify), np.full(densify, left)])
-    ys = np.concatenate([np.full(densify, top), np.linspace(top, bottom, densify),
-                         np.full(densify, bottom), np.linspace(bottom, top, densify)])
-    ring = {"type": "Polygon", "coordinates": [list(zip(xs.tolist(), ys.tolist()))]}
-    return shapely.geometry.shape(transform_geom(src.crs, crs_wkt, ring))
-
-
 def source_cell_size_m(src: rasterio.DatasetReader, crs_wkt: str) -> float:
     """Typical ground size of a source cell (m): √(footprint area in the equal-area CRS / cell count)."""
-    return math.sqrt(footprint(src, crs_wkt).area / (src.width * src.height))
+    outline = raster_footprint(src, crs_wkt)
+    if outline is None:
+        raise CrsError(f"raster ({src.name})", "does not project into the analysis CRS.",
+                       "check the raster's CRS and that it lies in the region.")
+    return math.sqrt(outline.area / (src.width * src.height))
 
 
 def _resampling(src: rasterio.DatasetReader, grid: AnalysisGrid, coarse: Resampling, fine: Resampling) -> Resampling:
@@ -95,12 +87,8 @@ def align_landcover(src_path: str | Path, grid: AnalysisGrid, out_path: str | Pa
             rs = _resampling(src, grid, Resampling.mode, Resampling.nearest)
         else:
             rs = Resampling[method]
-        src_dtype = np.dtype(src.dtypes[0])
-        if src_dtype.kind not in "ui" or (src_dtype.kind == "i" and src_dtype.itemsize == 1) or src_dtype.itemsize > 2:
-            raise InputError(f"land cover ({src_path})", f"has data type {src_dtype}; class codes must be unsigned 8- or "
-                             "16-bit integers, or they could be truncated into other classes.",
-                             "convert it, e.g. `gdal_translate -ot UInt16 in.tif out.tif` (after checking codes are 0–65535).")
-        dtype = "uint8" if src_dtype.itemsize == 1 else "uint16"
+        check_landcover_dtype(src.dtypes[0], "land cover", src_path)
+        dtype = aligned_landcover_dtype(src.dtypes[0])
         _warp_to(src, grid, Path(out_path), dtype, LANDCOVER_NODATA, rs, window_size)
     return rs.name
 

@@ -21,6 +21,8 @@ from rasterio.windows import transform as window_transform
 from swc_raster.errors import CrsError, InputError, InputFileError
 from swc_raster.names import normalise_code, normalise_name
 
+#: The layer name of every prepared counties GeoPackage the workflow writes.
+COUNTIES_LAYER = "counties"
 ZONE_DTYPE = "uint16"
 MAX_ZONES = np.iinfo(ZONE_DTYPE).max - 1
 
@@ -122,3 +124,18 @@ def zones_in_window(geoms: np.ndarray, zone_ids: np.ndarray, grid_transform: Aff
         if shapes:
             features.rasterize(shapes, out=out, transform=transform, all_touched=False)
     return out
+
+
+def read_prepared(path: str | Path) -> gpd.GeoDataFrame:
+    """Prepared counties (analysis CRS, ``county_code`` as text, ``zone`` ids where a batch gave them)."""
+    gdf = gpd.read_file(path, layer=COUNTIES_LAYER)
+    gdf["county_code"] = gdf["county_code"].astype(str)
+    return gdf
+
+
+def write_prepared(counties: gpd.GeoDataFrame, path: str | Path) -> None:
+    """Write prepared counties atomically (a failed write leaves no file)."""
+    from swc_raster.atomic import atomic_path
+
+    with atomic_path(path) as tmp:
+        counties.to_file(tmp, layer=COUNTIES_LAYER, driver="GPKG")

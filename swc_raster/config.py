@@ -1,19 +1,36 @@
-"""Load and check the workflow configuration; typed access to its parts."""
+"""The workflow configuration: checked once against the schema, then one typed, immutable object.
+
+:func:`load_settings` (or :meth:`Settings.from_config` on a dict already loaded) validates a
+config against the schema shipped in this package (``swc_raster/schemas/config.schema.yaml``),
+fills in the schema's defaults — the only place defaults live — and returns a frozen
+:class:`Settings`.  The workflow hands each rule the plain values it needs from it (as
+``params:``); library functions never see the config.
+"""
 
 from __future__ import annotations
 
 import copy
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, Final
 
 import jsonschema
 import yaml
 
-from swc_raster.errors import ConfigError, InputFileError
+from swc_raster.errors import ConfigError, InputFileError, Problem, ValidationFailed
 
-SCHEMA_PATH = Path(__file__).resolve().parent.parent / "workflow" / "schemas" / "config.schema.yaml"
+#: Where the CSLE branch writes a year's erosion modulus, and its unit.
+CSLE_EROSION: Final = "results/{year}/csle/A_t_km2.tif"
+CSLE_EROSION_UNIT: Final = "t/km2/a"
+
+
+def schema() -> dict:
+    """The config schema (JSON Schema 2020-12) shipped inside the package."""
+    text = resources.files("swc_raster").joinpath("schemas/config.schema.yaml").read_text(encoding="utf-8")
+    return yaml.safe_load(text)
 
 
 def _with_defaults(validator_class):
@@ -30,31 +47,130 @@ def _with_defaults(validator_class):
     return jsonschema.validators.extend(validator_class, {"properties": set_defaults})
 
 
-def validate_config(cfg: dict, schema_path: Path = SCHEMA_PATH) -> dict:
-    """Validate ``cfg`` against the schema, filling in defaults; returns ``cfg``."""
-    schema = yaml.safe_load(schema_path.read_text(encoding="utf-8"))
-    validator = _with_defaults(jsonschema.Draft202012Validator)(schema)
-    errors = sorted(validator.iter_errors(cfg), key=lambda e: list(e.path))
+def key_path(path) -> str:
+    """``years[2].erosion_unit`` from a jsonschema error path (``['years', 2, 'erosion_unit']``)."""
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top level)"
+
+
+def _problem(error: jsonschema.ValidationError) -> Problem:
+    """One schema error as input / what is wrong / fix, without dumping the schema."""
+    where = list(error.absolute_path)
+    if error.validator == "additionalProperties":
+        extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
+        allowed = ", ".join(sorted(error.schema.get("properties", {})))
+        return Problem(
+            f"config: {key_path(where)}",
+            f"unknown key{'s' if len(extra) > 1 else ''} {', '.join(map(repr, extra))}.",
+            f"check the spelling; allowed here: {allowed} (config/README.md explains each).",
+        )
+    if error.validator == "required":
+        missing = error.message.split("'")[1] if "'" in error.message else error.message
+        return Problem(
+            f"config: {key_path(where + [missing])}",
+            "is required but missing.",
+            "add it (config/README.md explains the key).",
+        )
+    description = error.schema.get("description") if isinstance(error.schema, dict) else None
+    instance = repr(error.instance)
+    if len(instance) > 60:
+        instance = instance[:57] + "..."
+    if error.validator == "enum":
+        what = f"is {instance}; allowed: {', '.join(map(repr, error.validator_value))}."
+    elif error.validator == "type":
+        what = f"is {instance}, not of type {error.validator_value}."
+    else:
+        what = f"is {instance}: {error.validator} {error.validator_value!r} not met."
+    return Problem(f"config: {key_path(where)}", what, description or "see config/README.md for this key.")
+
+
+def validate_config(cfg: dict) -> dict:
+    """Validate ``cfg`` against the schema, filling in defaults (in place); returns ``cfg``.
+
+    Raises :class:`~swc_raster.errors.ValidationFailed` listing every schema error with
+    the key's location (``years[2].erosion_unit``) and what to do.
+    """
+    if not isinstance(cfg, dict):
+        raise ConfigError("config", "is not a mapping of keys to values.", "see config/config.yaml for the layout.")
+    validator = _with_defaults(jsonschema.Draft202012Validator)(schema())
+    errors = sorted(validator.iter_errors(cfg), key=lambda e: [str(p) for p in e.absolute_path])
     if errors:
-        lines = [f"{'.'.join(map(str, e.path)) or '(top level)'}: {e.message}" for e in errors]
-        raise ConfigError("config", "does not match the schema: " + "; ".join(lines) + ".",
-                          "see config/README.md for every key and its allowed values.")
-    # Second pass: defaults inside freshly defaulted objects are now present.
-    validator.validate(cfg)
+        raise ValidationFailed(list(dict.fromkeys(_problem(e) for e in errors)))
+    validator.validate(cfg)  # second pass: defaults inside freshly defaulted objects
     return cfg
 
 
 def load_config(path: str | Path) -> dict:
-    """Read a YAML config and validate it."""
+    """Read a YAML config file and validate it (defaults filled in)."""
     path = Path(path)
-    if not path.exists():
+    if not path.is_file():
         raise InputFileError(f"config ({path})", "the file does not exist.", "pass an existing file with --configfile.")
     return validate_config(yaml.safe_load(path.read_text(encoding="utf-8")) or {})
 
 
-#: Where the CSLE branch writes a year's erosion modulus, and its unit.
-CSLE_EROSION: Final = "results/{year}/csle/A_t_km2.tif"
-CSLE_EROSION_UNIT: Final = "t/km2/a"
+# --------------------------------------------------------------------------- typed settings
+
+
+@dataclass(frozen=True)
+class Region:
+    code: str
+    name: str
+    name_en: str
+
+    def label(self, lang: str) -> str:
+        return self.name if lang == "zh" else self.name_en
+
+
+@dataclass(frozen=True)
+class BoundarySource:
+    """Where the county polygons are and which fields hold code and names."""
+
+    path: str
+    layer: str | None
+    code_field: str
+    name_field: str
+    name_en_field: str | None
+
+
+@dataclass(frozen=True)
+class Analysis:
+    crs: str
+    resolution_m: float
+    landcover_resampling: str
+    erosion_resampling: str
+
+
+@dataclass(frozen=True)
+class AllowableLoss:
+    """T (t/(km²·a)): one default and per-county overrides."""
+
+    default_t_km2: float
+    by_county: Mapping[str, float]
+
+    def t_for(self, county_code: str) -> float:
+        return float(self.by_county.get(str(county_code), self.default_t_km2))
+
+
+@dataclass(frozen=True)
+class ValidationRules:
+    min_coverage_pct: float
+    unit_check: str
+    overlap_tolerance_pct: float
+
+
+@dataclass(frozen=True)
+class Split:
+    by: str | None
+    counties_per_batch: int | None
+    max_cells_per_job: float
+
+
+@dataclass(frozen=True)
+class Publish:
+    lang: str
+    source_note: str | None
 
 
 @dataclass(frozen=True)
@@ -71,50 +187,114 @@ class YearInputs:
     def is_csle(self) -> bool:
         return self.csle is not None
 
+    def as_entry(self) -> dict[str, Any]:
+        """The year as a plain ``years:`` entry with its erosion raster (derived for a CSLE year)."""
+        entry: dict[str, Any] = {
+            "year": self.year,
+            "landcover": self.landcover,
+            "erosion": self.erosion,
+            "erosion_unit": self.erosion_unit,
+        }
+        if self.csle is not None:
+            entry["csle"] = dict(self.csle)
+        return entry
 
-def year_inputs(cfg: dict) -> dict[int, YearInputs]:
+
+def _frozen(mapping: Mapping[str, Any]) -> Mapping[str, Any]:
+    return MappingProxyType(dict(mapping))
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The whole configuration, checked and typed.  Build it with :meth:`from_config`."""
+
+    region: Region
+    boundaries: BoundarySource
+    targets: str
+    landcover_legend: str
+    analysis: Analysis
+    allowable_loss: AllowableLoss
+    validation: ValidationRules
+    split: Split
+    publish: Publish
+    demo: bool
+    years: Mapping[int, YearInputs] = field(default_factory=dict)
+
+    @classmethod
+    def from_config(cls, cfg: Mapping[str, Any]) -> Settings:
+        """Validate a config mapping (a deep copy; ``cfg`` is not changed) and type it."""
+        c = validate_config(copy.deepcopy(dict(cfg)))
+        b, a, al, v, s, p = (
+            c[k] for k in ("boundaries", "analysis", "allowable_loss", "validation", "split", "publish")
+        )
+        return cls(
+            region=Region(
+                str(c["region"]["code"]), c["region"]["name"], c["region"].get("name_en") or c["region"]["name"]
+            ),
+            boundaries=BoundarySource(b["path"], b["layer"], b["code_field"], b["name_field"], b["name_en_field"]),
+            targets=c["targets"],
+            landcover_legend=c["landcover_legend"],
+            analysis=Analysis(a["crs"], float(a["resolution_m"]), a["landcover_resampling"], a["erosion_resampling"]),
+            allowable_loss=AllowableLoss(
+                float(al["default_t_km2"]), _frozen({str(k): float(t) for k, t in al["by_county"].items()})
+            ),
+            validation=ValidationRules(
+                float(v["min_coverage_pct"]), v["unit_check"], float(v["overlap_tolerance_pct"])
+            ),
+            split=Split(s["by"], s["counties_per_batch"], float(s["max_cells_per_job"])),
+            publish=Publish(p["lang"], p["source_note"]),
+            demo=bool(c["demo"]),
+            years=_frozen(year_inputs(c)),
+        )
+
+    def year(self, year: int | str) -> YearInputs:
+        return self.years[int(year)]
+
+
+def load_settings(path: str | Path) -> Settings:
+    """Read, validate and type a YAML config file."""
+    return Settings.from_config(load_config(path))
+
+
+def year_inputs(cfg: Mapping[str, Any]) -> dict[int, YearInputs]:
     """Each configured year's inputs, keyed by year; repeated labels are an error.
 
     A year gives either an erosion raster (``erosion``, ``erosion_unit``) or a
     ``csle:`` block; a CSLE year's erosion is :data:`CSLE_EROSION` in t/km2/a.
     """
     out: dict[int, YearInputs] = {}
-    for entry in cfg["years"]:
+    for i, entry in enumerate(cfg["years"]):
         y = int(entry["year"])
         if y in out:
-            raise ConfigError(f"years[{y}]", "this year is listed twice.", "keep one entry per year in `years:`.")
+            raise ConfigError(
+                f"config: years[{i}].year", f"{y} is listed twice.", "keep one entry per year in `years:`."
+            )
         block = entry.get("csle")
         if block is not None:
             derived = CSLE_EROSION.format(year=y)
             if entry.get("erosion") not in (None, derived):
-                raise ConfigError(f"years[{y}]", "has both an erosion raster and a `csle:` block.",
-                                  "keep `erosion:` (a finished erosion raster) or `csle:` (compute it), not both.")
-            out[y] = YearInputs(y, entry["landcover"], derived, CSLE_EROSION_UNIT, dict(block))
+                raise ConfigError(
+                    f"config: years[{i}] ({y})",
+                    "has both an erosion raster and a `csle:` block.",
+                    "keep `erosion:` (a finished erosion raster) or `csle:` (compute it), not both.",
+                )
+            out[y] = YearInputs(y, entry["landcover"], derived, CSLE_EROSION_UNIT, _frozen(block))
             continue
         if not entry.get("erosion"):
-            raise ConfigError(f"years[{y}]", "has no erosion raster.",
-                              "add `erosion:` (and `erosion_unit:`) for this year, or a `csle:` block to compute it, "
-                              "or remove the year.")
+            raise ConfigError(
+                f"config: years[{i}] ({y})",
+                "has no erosion raster.",
+                "add `erosion:` (and `erosion_unit:`) for this year, or a `csle:` block to compute it, "
+                "or remove the year.",
+            )
         out[y] = YearInputs(y, entry["landcover"], entry.get("erosion"), entry.get("erosion_unit"))
     return out
 
 
 def resolve_csle_erosion(cfg: dict) -> dict:
-    """Give every CSLE year its derived ``erosion``/``erosion_unit`` (in place); returns ``cfg``.
-
-    Stages downstream of the branch (align, grade, the method record of the
-    workbook and report) read a year's erosion raster from these keys; for a CSLE
-    year it is the branch's output :data:`CSLE_EROSION` in t/km2/a.  Call it after
-    the schema and header checks (a user's config must not give both).
-    """
+    """Give every CSLE year of a config dict its derived ``erosion``/``erosion_unit`` (in place); returns ``cfg``."""
     for entry in cfg["years"]:
         if entry.get("csle") is not None:
             entry["erosion"] = CSLE_EROSION.format(year=int(entry["year"]))
             entry["erosion_unit"] = CSLE_EROSION_UNIT
     return cfg
-
-
-def allowable_loss(cfg: dict, county_code: str) -> float:
-    """T (t/(km²·a)) for one county: its override, else the default."""
-    al = cfg["allowable_loss"]
-    return float(al["by_county"].get(county_code, al["default_t_km2"]))

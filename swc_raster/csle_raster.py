@@ -504,9 +504,9 @@ def _window_over(ds_transform: Any, bounds: tuple[float, float, float, float], f
 
 
 def _footprint(src: Any, crs: Any):
-    from swc_raster.align import footprint
+    from swc_raster.footprint import raster_footprint
 
-    return footprint(src, crs.to_wkt())
+    return raster_footprint(src, crs.to_wkt())
 
 
 def _source_cell_m(src: Any, crs: Any) -> float:

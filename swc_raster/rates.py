@@ -15,6 +15,18 @@ import xarray as xr
 from swc_raster.errors import CoverageError
 from swc_raster.grading import EROSION_GRADES, GAP_GRADE, NODATA_GRADE
 
+#: The rate formula as every output states it (method record, workbook notes, report).
+RATE_FORMULA = (
+    "rate = (land − gap − erosion) / (land − gap) × 100; erosion = SL 190-2007 grades 2–6 (A ≥ T); "
+    "erosion nodata counts as non-eroded land; gap = land outside the erosion raster (0 when covered); "
+    "the region value is area-weighted (Σ erosion / Σ land)"
+)
+RATE_FORMULA_ZH = (
+    "水土保持率 = (土地面积 − 数据缺失面积 − 水土流失面积) / (土地面积 − 数据缺失面积) × 100；"
+    "水土流失面积为 SL 190-2007 轻度至剧烈（A ≥ T）；侵蚀数据空值计为非流失土地；"
+    "区域值按面积加权（由各县面积之和计算），不是各县百分比的平均。"
+)
+
 GRADE_COLUMNS = [f"area_grade{g}_km2" for g in range(1, 7)]
 RATE_COLUMNS = ["year", "level", "county_code", "county_name", "t_allowable_t_km2", "land_area_km2",
                 "erosion_area_km2", "rate_pct", *GRADE_COLUMNS, "nodata_area_km2", "gap_area_km2"]

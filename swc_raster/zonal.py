@@ -41,7 +41,8 @@ from rasterio.windows import Window
 from rasterio.windows import transform as window_transform
 
 from swc_raster import kernels
-from swc_raster.align import EROSION_NODATA, footprint, open_raster
+from swc_raster.align import EROSION_NODATA, open_raster
+from swc_raster.footprint import raster_footprint
 from swc_raster.atomic import atomic_path
 from swc_raster.boundaries import zones_in_window
 from swc_raster.grading import ALL_CODES, GAP_GRADE, OUTSIDE, grade_modulus
@@ -126,7 +127,7 @@ def write_grade_raster(erosion_aligned: str | Path, erosion_source: str | Path, 
     check_window_size(window_size)
     zones = _Zones(counties)
     with open_raster(erosion_source, "erosion") as src:
-        cover = footprint(src, grid.crs_wkt)
+        cover = raster_footprint(src, grid.crs_wkt)
     t_by_zone = np.asarray(t_by_zone, dtype="float64")
     with rasterio.open(erosion_aligned) as ero, atomic_path(out_path) as tmp:
         with rasterio.open(tmp, "w", **grid.profile("uint8", OUTSIDE)) as dst:
@@ -528,3 +529,10 @@ def crosstab(landcover_aligned: str | Path, erosion_aligned: str | Path, countie
                 "landcover_code": [0, *[int(c) for c in legend_codes]], "grade_code": list(ALL_CODES)},
         name="area_km2", attrs={"units": "km2", "edge_rule": "coverage fraction", "cell_area_km2": grid.cell_area_km2},
     )
+
+
+def read_crosstab(path: str | Path) -> xr.DataArray:
+    """A cross-tab written by the crosstab stage (county codes as text)."""
+    with xr.open_dataarray(path) as da:
+        table = da.load()
+    return table.assign_coords(county_code=[str(c) for c in table.county_code.values])

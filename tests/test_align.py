@@ -12,30 +12,67 @@ from rasterio.transform import from_origin
 from rasterio.warp import calculate_default_transform, reproject
 from rasterio.windows import Window
 
-from swc_raster import pipeline
+from swc_raster import stages
 from swc_raster.align import align_erosion, align_landcover
 from swc_raster.cellarea import pixel_area_km2
-from swc_raster.config import validate_config
 from swc_raster.errors import CoverageError, InputError
 from swc_raster.grid import AnalysisGrid
-from tests._rasters import ALBERS, ROOT, counties, erosion_raster, landcover_raster, write
+from tests._rasters import ALBERS, counties, erosion_raster, landcover_raster, write
 
 CODES = ["140502", "140581"]
 
 
+ANALYSIS_CRS = "+proj=aea +lat_0=0 +lon_0=105 +lat_1=25 +lat_2=47 +x_0=0 +y_0=0 +ellps=GRS80 +units=m +no_defs"
+BOUNDARY_FIELDS = {"layer": "counties", "code_field": "county_code", "name_field": "county_name", "name_en_field": None}
+
+
 def _rates(tmp, name, erosion, unit, landcover):
-    """County rates through the library's stages (no Snakemake) for one erosion raster."""
+    """County rates through the library's stages, called with plain values as a notebook would (no config)."""
     d = tmp / name
     d.mkdir()
     counties(CODES).to_file(d / "b.gpkg", layer="counties")
-    cfg = validate_config({"region": {"code": "140500", "name": "两县"}, "boundaries": {"path": str(d / "b.gpkg")},
-                           "targets": str(ROOT / "config/targets.csv"), "landcover_legend": str(ROOT / "config/landcover_legend.csv"),
-                           "years": [{"year": 2023, "landcover": str(landcover), "erosion": str(erosion), "erosion_unit": unit}]})
-    pipeline.prepare_boundaries(cfg, d / "all.gpkg")
-    pipeline.prepare_batch(cfg, d / "all.gpkg", CODES, d / "c.gpkg", d / "grid.json", d / "zones.tif")
-    pipeline.align_year(cfg, cfg["years"][0], d / "grid.json", d / "lc.tif", d / "ero.tif")
-    pipeline.tabulate_batch(cfg, d / "lc.tif", d / "ero.tif", erosion, d / "c.gpkg", d / "grid.json", d / "ct.nc", workers=1)
-    return pipeline.rates_year(cfg, 2023, d / "ct.nc", d / "all.gpkg", d / "rates.csv").set_index("county_code").rate_pct
+    stages.prepare_boundaries(d / "b.gpkg", **BOUNDARY_FIELDS, analysis_crs=ANALYSIS_CRS, out_gpkg=d / "all.gpkg")
+    stages.prepare_batch(
+        d / "all.gpkg",
+        codes=CODES,
+        analysis_crs=ANALYSIS_CRS,
+        resolution_m=30,
+        out_gpkg=d / "c.gpkg",
+        out_grid=d / "grid.json",
+        out_zones=d / "zones.tif",
+    )
+    stages.align(
+        landcover,
+        erosion,
+        erosion_unit=unit,
+        grid_json=d / "grid.json",
+        landcover_resampling="auto",
+        erosion_resampling="auto",
+        out_landcover=d / "lc.tif",
+        out_erosion=d / "ero.tif",
+    )
+    t = {code: 200.0 for code in CODES}
+    stages.crosstab(
+        d / "lc.tif",
+        d / "ero.tif",
+        erosion,
+        counties_gpkg=d / "c.gpkg",
+        grid_json=d / "grid.json",
+        legend_codes=list(range(1, 9)),
+        t_by_county=t,
+        out_crosstab=d / "ct.nc",
+        workers=1,
+    )
+    rates = stages.county_rates(
+        d / "ct.nc",
+        year=2023,
+        counties_gpkg=d / "all.gpkg",
+        t_by_county=t,
+        region_code="140500",
+        region_name="两县",
+        out_csv=d / "rates.csv",
+    )
+    return rates.set_index("county_code").rate_pct
 
 
 def test_same_field_in_t_ha_lonlat_and_t_km2_albers_gives_the_same_rates(tmp_path):
@@ -43,11 +80,19 @@ def test_same_field_in_t_ha_lonlat_and_t_km2_albers_gives_the_same_rates(tmp_pat
     albers = erosion_raster(tmp_path / "albers_t_km2.tif", area, crs=ALBERS, res=30.0, seed=5)
     # The same physical field delivered as a lon/lat product in t/ha at ~1 arc-second.
     with rasterio.open(albers) as src:
-        transform, w, h = calculate_default_transform(src.crs, "EPSG:4326", src.width, src.height, *src.bounds,
-                                                      resolution=1 / 3600)
+        transform, w, h = calculate_default_transform(
+            src.crs, "EPSG:4326", src.width, src.height, *src.bounds, resolution=1 / 3600
+        )
         lonlat = np.full((h, w), -9999.0, dtype="float32")
-        reproject(rasterio.band(src, 1), lonlat, dst_transform=transform, dst_crs="EPSG:4326",
-                  resampling=Resampling.nearest, src_nodata=-9999.0, dst_nodata=-9999.0)
+        reproject(
+            rasterio.band(src, 1),
+            lonlat,
+            dst_transform=transform,
+            dst_crs="EPSG:4326",
+            resampling=Resampling.nearest,
+            src_nodata=-9999.0,
+            dst_nodata=-9999.0,
+        )
     lonlat[lonlat != -9999.0] /= 100.0  # t/km² → t/ha
     write(tmp_path / "lonlat_t_ha.tif", lonlat, "EPSG:4326", transform, -9999.0)
     lc = landcover_raster(tmp_path / "lc.tif", area)
@@ -65,7 +110,9 @@ def test_t_per_pixel_in_lonlat_is_divided_by_each_pixels_geodesic_area(tmp_path)
     rows = []
     for r in range(60):
         top, bottom = 36.0 - r * res, 36.0 - (r + 1) * res
-        rows.append(abs(geod.polygon_area_perimeter([112, 112 + res, 112 + res, 112], [top, top, bottom, bottom])[0]) / 1e6)
+        rows.append(
+            abs(geod.polygon_area_perimeter([112, 112 + res, 112 + res, 112], [top, top, bottom, bottom])[0]) / 1e6
+        )
     per_pixel = (300.0 * np.repeat(np.array(rows)[:, None], 80, axis=1)).astype("float32")
     src = write(tmp_path / "tpx.tif", per_pixel, "EPSG:4326", transform, -9999.0)
     with rasterio.open(src) as ds:
@@ -83,7 +130,8 @@ def test_projected_pixel_area_matches_the_geodesic_area_of_the_cell(tmp_path):
     x0, y0 = 365_000.0, 3_950_000.0
     src = write(tmp_path / "gk.tif", np.ones((4, 4), "float32"), "EPSG:4547", from_origin(x0, y0, 30, 30), None)
     lon, lat = Transformer.from_crs("EPSG:4547", "EPSG:4326", always_xy=True).transform(
-        [x0, x0 + 30, x0 + 30, x0], [y0, y0, y0 - 30, y0 - 30])
+        [x0, x0 + 30, x0 + 30, x0], [y0, y0, y0 - 30, y0 - 30]
+    )
     geodesic = abs(Geod(ellps="GRS80").polygon_area_perimeter(lon, lat)[0]) / 1e6
     with rasterio.open(src) as ds:
         got = pixel_area_km2(ds, Window(0, 0, 1, 1))[0, 0]
@@ -95,16 +143,28 @@ def test_a_sliver_county_stops_prepare_batch_before_any_raster_work(tmp_path):
     area = counties(CODES).to_crs(ALBERS)
     x0, y0, _, _ = area.total_bounds
     xs = np.floor(x0 / 30) * 30 + 30 * 10 + 20  # between two columns of cell centres (…+15, …+45)
-    sliver = gpd.GeoDataFrame({"county_code": ["999999"], "county_name": ["细县"]},
-                              geometry=[shapely.box(xs, y0 + 100, xs + 5, y0 + 5000)], crs=ALBERS).to_crs("EPSG:4326")
-    both = gpd.GeoDataFrame(pd.concat([counties(CODES)[["county_code", "county_name", "geometry"]], sliver]), crs="EPSG:4326")
+    sliver = gpd.GeoDataFrame(
+        {"county_code": ["999999"], "county_name": ["细县"]},
+        geometry=[shapely.box(xs, y0 + 100, xs + 5, y0 + 5000)],
+        crs=ALBERS,
+    ).to_crs("EPSG:4326")
+    both = gpd.GeoDataFrame(
+        pd.concat([counties(CODES)[["county_code", "county_name", "geometry"]], sliver]), crs="EPSG:4326"
+    )
     both.to_file(tmp_path / "b.gpkg", layer="counties")
-    cfg = validate_config({"region": {"code": "140500", "name": "区"}, "boundaries": {"path": str(tmp_path / "b.gpkg")},
-                           "targets": "t.csv", "years": [{"year": 2023, "landcover": "l.tif"}]})
-    pipeline.prepare_boundaries(cfg, tmp_path / "all.gpkg")
+    stages.prepare_boundaries(
+        tmp_path / "b.gpkg", **BOUNDARY_FIELDS, analysis_crs=ANALYSIS_CRS, out_gpkg=tmp_path / "all.gpkg"
+    )
     with pytest.raises(CoverageError, match="999999 细县.*no cell centre.*resolution_m"):
-        pipeline.prepare_batch(cfg, tmp_path / "all.gpkg", [*CODES, "999999"], tmp_path / "c.gpkg", tmp_path / "g.json",
-                               tmp_path / "z.tif")
+        stages.prepare_batch(
+            tmp_path / "all.gpkg",
+            codes=[*CODES, "999999"],
+            analysis_crs=ANALYSIS_CRS,
+            resolution_m=30,
+            out_gpkg=tmp_path / "c.gpkg",
+            out_grid=tmp_path / "g.json",
+            out_zones=tmp_path / "z.tif",
+        )
     assert not any((tmp_path / n).exists() for n in ("c.gpkg", "g.json", "z.tif"))
 
 

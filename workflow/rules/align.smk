@@ -1,26 +1,30 @@
-# Every input of a year checked (values, units, coverage, legend), then both rasters
-# onto the batch's part of the one equal-area analysis grid.
+# Every data check of a year's rasters against the boundaries, then both rasters onto the
+# batch's part of the one equal-area analysis grid.
 
 
-rule validate_inputs:
+rule validate_year:
     input:
         landcover=landcover_input,
         erosion=erosion_input,
-        boundaries=config["boundaries"]["path"],
-        targets=config["targets"],
-        legend=config["landcover_legend"],
+        boundaries=SETTINGS.boundaries.path,
     output:
         report="results/{year}/validation.json",
     log:
-        "logs/{year}/validate_inputs.log",
+        "logs/{year}/validate_year.log",
     benchmark:
-        "results/benchmarks/validate_inputs/{year}.tsv"
+        "results/benchmarks/validate_year/{year}.tsv"
     conda:
         SWC_ENV
     resources:
-        mem_mb=2000,
+        mem_mb=mem_mb(2000),
+    params:
+        year_entry=year_entry,
+        boundaries_settings=BOUNDARY_SETTINGS,
+        analysis_crs=SETTINGS.analysis.crs,
+        validation_rules=VALIDATION_RULES,
+        legend_codes=LEGEND_CODES,
     script:
-        "../scripts/validate_inputs.py"
+        "../scripts/validate_year.py"
 
 
 rule align:
@@ -39,9 +43,11 @@ rule align:
     conda:
         SWC_ENV
     resources:
-        mem_mb=mem_mb_for,
+        mem_mb=mem_mb(2000),
         runtime=runtime_min_for,
     params:
         erosion_unit=erosion_unit,
+        landcover_resampling=SETTINGS.analysis.landcover_resampling,
+        erosion_resampling=SETTINGS.analysis.erosion_resampling,
     script:
         "../scripts/align.py"

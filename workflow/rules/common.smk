@@ -22,12 +22,22 @@ os.environ.setdefault("GDAL_CACHEMAX", "256")
 SWC_ENV = str(Path(_REPO) / "environment.yml")
 
 from swc_raster.batches import plan
-from swc_raster.config import resolve_csle_erosion, year_inputs
+from swc_raster.config import Settings, validate_config
 from swc_raster.errors import ValidationFailed
-from swc_raster.pipeline import MAP_KINDS
+from swc_raster.legend import read_legend
+from swc_raster.method import method_record
+from swc_raster.stages import MAP_KINDS
 from swc_raster.validate import check_header
 
-validate(config, "../schemas/config.schema.yaml")
+# The config, checked once against the package's schema (every problem with the key's
+# place, e.g. years[2].erosion_unit) and typed. Rules get plain values from SETTINGS as
+# params: or input files, never the config dict.
+validate_config(config)
+SETTINGS = Settings.from_config(config)
+YEARS = SETTINGS.years
+YEAR_LABELS = [str(y) for y in YEARS]
+# Years whose erosion modulus the CSLE branch computes (rule csle_erosion).
+CSLE_YEARS = [str(y) for y, inputs in YEARS.items() if inputs.is_csle]
 
 # Rasters that a rule of this workflow makes (the demo) are not checked before they exist.
 DEMO_INPUT = "resources/demo/{year}/{kind}.tif"
@@ -35,15 +45,14 @@ DEMO_INPUT = "resources/demo/{year}/{kind}.tif"
 DEMO_FACTOR_KINDS = {"dem": "dem", "r": "R", "k": "K", "fvc": "fvc", "e": "E"}
 GENERATED = [
     path
-    for entry in config["years"]
-    for kind in ("landcover", "erosion")
-    if (path := entry.get(kind)) == DEMO_INPUT.format(year=entry["year"], kind=kind)
+    for y in YEARS.values()
+    for kind, path in (("landcover", y.landcover), ("erosion", y.erosion))
+    if path == DEMO_INPUT.format(year=y.year, kind=kind)
 ] + [
     path
-    for entry in config["years"]
+    for y in YEARS.values()
     for key, kind in DEMO_FACTOR_KINDS.items()
-    if (path := (entry.get("csle") or {}).get(key))
-    == DEMO_INPUT.format(year=entry["year"], kind=kind)
+    if (path := (y.csle or {}).get(key)) == DEMO_INPUT.format(year=y.year, kind=kind)
 ]
 # Cheap checks of every input (files open, CRSs, units, targets vs boundaries), all
 # reported together before any job runs.
@@ -51,13 +60,31 @@ _problems = check_header(config, Path.cwd(), generated=GENERATED)
 if _problems:
     raise ValidationFailed(_problems)
 
-YEARS = year_inputs(config)
-YEAR_LABELS = [str(y) for y in YEARS]
-# Years whose erosion modulus the CSLE branch computes (rule csle_erosion); their
-# `erosion`/`erosion_unit` become the branch's output for every later stage.
-CSLE_YEARS = [str(y) for y, inputs in YEARS.items() if inputs.is_csle]
-resolve_csle_erosion(config)
-BATCHES = plan(config)  # independent jobs; raises with advice when one would be too big
+# The legend's codes are what counting and validation depend on; its names only reach
+# the tables and maps that print them (input files there), so a renamed class redoes no count.
+LEGEND_CODES = read_legend(SETTINGS.landcover_legend).codes
+BATCHES = plan(
+    SETTINGS.boundaries,
+    SETTINGS.split,
+    SETTINGS.analysis.crs,
+    SETTINGS.analysis.resolution_m,
+)  # independent jobs; raises with advice when one would be too big
+COUNTY_CODES = sorted(code for batch in BATCHES.values() for code in batch.codes)
+T_BY_COUNTY = {code: SETTINGS.allowable_loss.t_for(code) for code in COUNTY_CODES}
+BOUNDARY_SETTINGS = {
+    "path": SETTINGS.boundaries.path,
+    "layer": SETTINGS.boundaries.layer,
+    "code_field": SETTINGS.boundaries.code_field,
+    "name_field": SETTINGS.boundaries.name_field,
+    "name_en_field": SETTINGS.boundaries.name_en_field,
+}
+VALIDATION_RULES = {
+    "min_coverage_pct": SETTINGS.validation.min_coverage_pct,
+    "unit_check": SETTINGS.validation.unit_check,
+    "overlap_tolerance_pct": SETTINGS.validation.overlap_tolerance_pct,
+}
+LANG = SETTINGS.publish.lang
+REGION_LABEL = SETTINGS.region.label(LANG)
 
 
 wildcard_constraints:
@@ -79,15 +106,48 @@ def batch_codes(wildcards):
 
 
 # Declared resources. Memory is bounded by the processing window, not by the grid, so
-# it is a fixed budget; runtime scales with the batch's cell count (rough costs on one
-# core: ~0.2 µs per cell to warp and write, ~0.05 µs per cell to grade or count).
-def mem_mb_for(wildcards):
-    return 2000
+# it is a fixed budget, doubled on each retry (--retries) after a job was killed for
+# memory; runtime scales with the batch's cell count and with the attempt (rough costs
+# on one core: ~0.2 µs per cell to warp and write, ~0.05 µs per cell to grade or count).
+def mem_mb(base):
+    """A rule's memory (MB): ``base`` on the first attempt, ``base × attempt`` on retries."""
+
+    def mem_mb_of(wildcards, attempt):
+        return base * attempt
+
+    return mem_mb_of
 
 
 def runtime_min_for(wildcards, attempt):
     cells = BATCHES[wildcards.batch].cells
     return max(5, int(attempt * cells * 0.3e-6 / 60) + 5)
+
+
+def t_of_batch(wildcards):
+    """T (t/(km²·a)) of each county of the batch: what grading depends on."""
+    return {code: T_BY_COUNTY[code] for code in BATCHES[wildcards.batch].codes}
+
+
+def year_entry(wildcards):
+    """The year's rasters and erosion unit as plain values (a CSLE year: the branch's A)."""
+    y = YEARS[int(wildcards.year)]
+    return {
+        "year": y.year,
+        "landcover": y.landcover,
+        "erosion": y.erosion,
+        "erosion_unit": y.erosion_unit,
+    }
+
+
+def csle_entry(wildcards):
+    """A CSLE year's land cover and ``csle:`` block (every value the branch uses)."""
+    y = YEARS[int(wildcards.year)]
+    return {"year": y.year, "landcover": y.landcover, "csle": dict(y.csle)}
+
+
+def year_method(wildcards):
+    """The method record of the year (every parameter behind its numbers)."""
+    return method_record(SETTINGS, int(wildcards.year), COUNTY_CODES)
 
 
 def landcover_input(wildcards):
@@ -105,8 +165,9 @@ def csle_inputs(wildcards):
     inputs = {
         "landcover": landcover_input(wildcards),
         "dem": block["dem"],
-        "factor_table": block.get("factor_table", "config/csle_factors.csv"),
+        "factor_table": block["factor_table"],
         "counties": "results/common/counties.gpkg",
+        "boundaries": SETTINGS.boundaries.path,
     }
     for key in ("r", "k", "fvc", "ndvi", "e"):
         value = block.get(key)
@@ -150,7 +211,7 @@ def map_inputs(wildcards):
         "grade": {"grade": f"results/{y}/erosion_grade.tif"},
         "landcover": {
             "landcover": f"results/{y}/landcover.tif",
-            "legend": config["landcover_legend"],
+            "legend": SETTINGS.landcover_legend,
         },
     }[wildcards.kind]
     return inputs
@@ -163,7 +224,6 @@ def report_inputs(wildcards):
         "rates": f"results/{y}/county_rates.csv",
         "comparison": f"results/{y}/target_comparison.csv",
         "long": f"results/{y}/erosion_by_landcover.csv",
-        "counties": "results/common/counties.gpkg",
         **{f"map_{kind}": f"results/{y}/maps/{kind}.png" for kind in MAP_KINDS},
     }
     if int(y) == max(YEARS) and len(YEARS) > 1:

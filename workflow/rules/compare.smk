@@ -1,34 +1,50 @@
 # Rates per county and region, and the comparison with the plan's targets.
 
 
-rule rates:
+rule county_rates:
     input:
         crosstab="results/{year}/crosstab.nc",
         counties="results/common/counties.gpkg",
     output:
-        rates="results/{year}/county_rates.csv",
+        rates=report(
+            "results/{year}/county_rates.csv",
+            category="Tables",
+            labels={"year": "{year}", "table": "county rates"},
+        ),
     log:
-        "logs/{year}/rates.log",
+        "logs/{year}/county_rates.log",
     benchmark:
-        "results/benchmarks/rates/{year}.tsv"
+        "results/benchmarks/county_rates/{year}.tsv"
     conda:
         SWC_ENV
+    params:
+        t_by_county=T_BY_COUNTY,
+        region_code=SETTINGS.region.code,
+        region_name=SETTINGS.region.name,
+        demo=SETTINGS.demo,
     script:
-        "../scripts/rates.py"
+        "../scripts/county_rates.py"
 
 
 rule compare_targets:
     input:
         rates="results/{year}/county_rates.csv",
         counties="results/common/counties.gpkg",
-        targets=config["targets"],
+        targets=SETTINGS.targets,
     output:
-        comparison="results/{year}/target_comparison.csv",
+        comparison=report(
+            "results/{year}/target_comparison.csv",
+            category="Tables",
+            labels={"year": "{year}", "table": "rates against targets"},
+        ),
     log:
         "logs/{year}/compare_targets.log",
     benchmark:
         "results/benchmarks/compare_targets/{year}.tsv"
     conda:
         SWC_ENV
+    params:
+        region_code=SETTINGS.region.code,
+        demo=SETTINGS.demo,
     script:
         "../scripts/compare_targets.py"

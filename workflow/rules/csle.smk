@@ -13,14 +13,7 @@ rule csle_erosion:
         B="results/{year}/csle/B.tif",
         E="results/{year}/csle/E.tif",
         T="results/{year}/csle/T.tif",
-        A=report(
-            "results/{year}/csle/A_t_km2.tif",
-            category="CSLE",
-            labels={
-                "year": "{year}",
-                "output": "CSLE erosion modulus A, t/km2/a (COG)",
-            },
-        ),
+        A="results/{year}/csle/A_t_km2.tif",
         means=report(
             "results/{year}/csle/county_factor_means.csv",
             category="CSLE",
@@ -35,7 +28,16 @@ rule csle_erosion:
     conda:
         SWC_ENV
     resources:
-        mem_mb=4000,
+        mem_mb=mem_mb(4000),
         runtime=60,
+    params:
+        year_entry=csle_entry,
+        boundaries_settings=BOUNDARY_SETTINGS,
+        analysis_crs=SETTINGS.analysis.crs,
+        validation_rules=VALIDATION_RULES,
+        legend_codes=LEGEND_CODES,
+        region_code=SETTINGS.region.code,
+        region_name=SETTINGS.region.name,
+        demo=SETTINGS.demo,
     script:
         "../scripts/csle_erosion.py"

@@ -3,7 +3,7 @@
 
 rule prepare_boundaries:
     input:
-        boundaries=config["boundaries"]["path"],
+        boundaries=SETTINGS.boundaries.path,
     output:
         counties="results/common/counties.gpkg",
     log:
@@ -12,6 +12,12 @@ rule prepare_boundaries:
         "results/benchmarks/prepare_boundaries/all.tsv"
     conda:
         SWC_ENV
+    params:
+        layer=SETTINGS.boundaries.layer,
+        code_field=SETTINGS.boundaries.code_field,
+        name_field=SETTINGS.boundaries.name_field,
+        name_en_field=SETTINGS.boundaries.name_en_field,
+        analysis_crs=SETTINGS.analysis.crs,
     script:
         "../scripts/prepare_boundaries.py"
 
@@ -33,5 +39,7 @@ rule prepare_batch:
         runtime=runtime_min_for,
     params:
         codes=batch_codes,
+        analysis_crs=SETTINGS.analysis.crs,
+        resolution_m=SETTINGS.analysis.resolution_m,
     script:
         "../scripts/prepare_batch.py"

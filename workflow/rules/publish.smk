@@ -4,8 +4,23 @@
 rule mosaic_landcover:
     input:
         rasters=batch_files("results/{year}/{batch}/aligned/landcover.tif"),
+        legend=SETTINGS.landcover_legend,
     output:
-        raster="results/{year}/landcover.tif",
+        raster=report(
+            "results/{year}/landcover.tif",
+            category="GIS",
+            labels={"year": "{year}", "output": "land cover on the analysis grid (COG)"},
+        ),
+        aux=report(
+            "results/{year}/landcover.tif.aux.xml",
+            category="GIS",
+            labels={"year": "{year}", "output": "land cover: class names (GDAL)"},
+        ),
+        qml=report(
+            "results/{year}/landcover.qml",
+            category="GIS",
+            labels={"year": "{year}", "output": "land cover: QGIS style"},
+        ),
     log:
         "logs/{year}/mosaic_landcover.log",
     benchmark:
@@ -13,12 +28,15 @@ rule mosaic_landcover:
     conda:
         SWC_ENV
     resources:
-        mem_mb=2000,
+        mem_mb=mem_mb(2000),
+    params:
+        lang=LANG,
+        demo=SETTINGS.demo,
     script:
-        "../scripts/mosaic.py"
+        "../scripts/mosaic_landcover.py"
 
 
-rule map:
+rule draw_map:
     input:
         unpack(map_inputs),
     output:
@@ -28,7 +46,12 @@ rule map:
             category="Maps",
             labels={"year": "{year}", "map": "{kind}"},
         ),
-        pdf="results/{year}/maps/{kind}.pdf",
+        pdf=report(
+            "results/{year}/maps/{kind}.pdf",
+            caption="../report/map.rst",
+            category="Maps (PDF for print)",
+            labels={"year": "{year}", "map": "{kind}"},
+        ),
     log:
         "logs/{year}/map_{kind}.log",
     benchmark:
@@ -38,9 +61,14 @@ rule map:
     conda:
         SWC_ENV
     resources:
-        mem_mb=2000,
+        mem_mb=mem_mb(2000),
+    params:
+        lang=LANG,
+        demo=SETTINGS.demo,
+        source_note=SETTINGS.publish.source_note,
+        region_name=REGION_LABEL,
     script:
-        "../scripts/map.py"
+        "../scripts/draw_map.py"
 
 
 rule workbook:
@@ -48,7 +76,6 @@ rule workbook:
         rates="results/{year}/county_rates.csv",
         comparison="results/{year}/target_comparison.csv",
         long="results/{year}/erosion_by_landcover.csv",
-        counties="results/common/counties.gpkg",
     output:
         xlsx=report(
             "results/{year}/swc_tables.xlsx",
@@ -62,6 +89,10 @@ rule workbook:
         "results/benchmarks/workbook/{year}.tsv"
     conda:
         SWC_ENV
+    params:
+        method=year_method,
+        lang=LANG,
+        demo=SETTINGS.demo,
     script:
         "../scripts/workbook.py"
 
@@ -84,6 +115,9 @@ rule gis_outputs:
         "results/benchmarks/gis_outputs/{year}.tsv"
     conda:
         SWC_ENV
+    params:
+        lang=LANG,
+        demo=SETTINGS.demo,
     script:
         "../scripts/gis_outputs.py"
 
@@ -104,5 +138,9 @@ rule year_report:
         "results/benchmarks/year_report/{year}.tsv"
     conda:
         SWC_ENV
+    params:
+        method=year_method,
+        lang=LANG,
+        demo=SETTINGS.demo,
     script:
         "../scripts/year_report.py"

@@ -4,18 +4,37 @@
 rule summarise_years:
     input:
         rates=expand("results/{year}/county_rates.csv", year=YEAR_LABELS),
-        targets=config["targets"],
+        targets=SETTINGS.targets,
     output:
-        rates="results/summary/rates_by_year.csv",
-        changes="results/summary/changes.csv",
-        progress="results/summary/progress.csv",
-        chart="results/summary/progress_by_county.png",
+        rates=report(
+            "results/summary/rates_by_year.csv",
+            category="Multi-year",
+            labels={"years": "all", "output": "rates by year"},
+        ),
+        changes=report(
+            "results/summary/changes.csv",
+            category="Multi-year",
+            labels={"years": "all", "output": "changes between years"},
+        ),
+        progress=report(
+            "results/summary/progress.csv",
+            category="Multi-year",
+            labels={"years": "all", "output": "progress toward the targets"},
+        ),
+        chart=report(
+            "results/summary/progress_by_county.png",
+            category="Multi-year",
+            labels={"years": "all", "output": "progress chart"},
+        ),
     log:
         "logs/summary/summarise_years.log",
     benchmark:
         "results/benchmarks/summarise_years/all.tsv"
     conda:
         SWC_ENV
+    params:
+        lang=LANG,
+        demo=SETTINGS.demo,
     script:
         "../scripts/summarise_years.py"
 
@@ -39,8 +58,10 @@ rule transitions:
     conda:
         SWC_ENV
     resources:
-        mem_mb=1000,
+        mem_mb=mem_mb(1000),
         runtime=runtime_min_for,
+    params:
+        lang=LANG,
     script:
         "../scripts/transitions.py"
 
@@ -52,8 +73,26 @@ rule gather_transitions:
             "results/summary/{batch}/transitions_{year_from}_{year_to}.csv"
         ),
     output:
-        raster="results/summary/change_{year_from}_{year_to}.tif",
-        table="results/summary/transitions_{year_from}_{year_to}.csv",
+        raster=report(
+            "results/summary/change_{year_from}_{year_to}.tif",
+            category="Multi-year",
+            labels={"years": "{year_from}–{year_to}", "output": "change map (COG)"},
+        ),
+        aux=report(
+            "results/summary/change_{year_from}_{year_to}.tif.aux.xml",
+            category="Multi-year",
+            labels={"years": "{year_from}–{year_to}", "output": "change map: class names (GDAL)"},
+        ),
+        qml=report(
+            "results/summary/change_{year_from}_{year_to}.qml",
+            category="Multi-year",
+            labels={"years": "{year_from}–{year_to}", "output": "change map: QGIS style"},
+        ),
+        table=report(
+            "results/summary/transitions_{year_from}_{year_to}.csv",
+            category="Multi-year",
+            labels={"years": "{year_from}–{year_to}", "output": "grade transitions by county"},
+        ),
     log:
         "logs/summary/gather_transitions_{year_from}_{year_to}.log",
     benchmark:
@@ -63,5 +102,8 @@ rule gather_transitions:
         year_to="|".join(YEAR_LABELS),
     conda:
         SWC_ENV
+    params:
+        lang=LANG,
+        demo=SETTINGS.demo,
     script:
         "../scripts/gather_transitions.py"

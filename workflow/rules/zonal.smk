@@ -18,8 +18,10 @@ rule grade:
     conda:
         SWC_ENV
     resources:
-        mem_mb=mem_mb_for,
+        mem_mb=mem_mb(2000),
         runtime=runtime_min_for,
+    params:
+        t_by_county=t_of_batch,
     script:
         "../scripts/grade.py"
 
@@ -31,7 +33,6 @@ rule crosstab:
         source=erosion_input,
         counties="results/common/{batch}/counties.gpkg",
         grid="results/common/{batch}/grid.json",
-        legend=config["landcover_legend"],
     output:
         crosstab="results/{year}/{batch}/crosstab.nc",
     log:
@@ -42,8 +43,11 @@ rule crosstab:
         SWC_ENV
     threads: 2
     resources:
-        mem_mb=1000,
+        mem_mb=mem_mb(1000),
         runtime=runtime_min_for,
+    params:
+        legend_codes=LEGEND_CODES,
+        t_by_county=t_of_batch,
     script:
         "../scripts/crosstab.py"
 
@@ -52,10 +56,8 @@ rule gather_crosstab:
     input:
         crosstabs=batch_files("results/{year}/{batch}/crosstab.nc"),
         counties="results/common/counties.gpkg",
-        legend=config["landcover_legend"],
     output:
         crosstab="results/{year}/crosstab.nc",
-        table="results/{year}/erosion_by_landcover.csv",
     log:
         "logs/{year}/gather_crosstab.log",
     benchmark:
@@ -64,6 +66,30 @@ rule gather_crosstab:
         SWC_ENV
     script:
         "../scripts/gather_crosstab.py"
+
+
+# The bulletin's "by land-use type" table: the only count output that prints class names.
+rule landcover_table:
+    input:
+        crosstab="results/{year}/crosstab.nc",
+        counties="results/common/counties.gpkg",
+        legend=SETTINGS.landcover_legend,
+    output:
+        table=report(
+            "results/{year}/erosion_by_landcover.csv",
+            category="Tables",
+            labels={"year": "{year}", "table": "erosion by land-cover class"},
+        ),
+    log:
+        "logs/{year}/landcover_table.log",
+    benchmark:
+        "results/benchmarks/landcover_table/{year}.tsv"
+    conda:
+        SWC_ENV
+    params:
+        demo=SETTINGS.demo,
+    script:
+        "../scripts/landcover_table.py"
 
 
 rule mosaic_grade:
@@ -76,6 +102,16 @@ rule mosaic_grade:
             category="GIS",
             labels={"year": "{year}", "output": "erosion grade raster (COG)"},
         ),
+        aux=report(
+            "results/{year}/erosion_grade.tif.aux.xml",
+            category="GIS",
+            labels={"year": "{year}", "output": "erosion grade: class names (GDAL)"},
+        ),
+        qml=report(
+            "results/{year}/erosion_grade.qml",
+            category="GIS",
+            labels={"year": "{year}", "output": "erosion grade: QGIS style"},
+        ),
     log:
         "logs/{year}/mosaic_grade.log",
     benchmark:
@@ -83,8 +119,9 @@ rule mosaic_grade:
     conda:
         SWC_ENV
     resources:
-        mem_mb=2000,
+        mem_mb=mem_mb(2000),
     params:
-        grade_cog=True,
+        lang=LANG,
+        demo=SETTINGS.demo,
     script:
-        "../scripts/mosaic.py"
+        "../scripts/mosaic_grade.py"

@@ -1,11 +1,11 @@
-"""Rule align: one year's land cover and erosion onto the analysis grid."""
+"""Rule align: one year's land cover and erosion onto the batch's analysis grid."""
 
 from swc_raster.logs import logged
-from swc_raster.pipeline import align_year
+from swc_raster.stages import align
 
+i, o = snakemake.input, snakemake.output
 with logged(snakemake.log[0]) as log:
-    entry = {"landcover": snakemake.input.landcover, "erosion": snakemake.input.erosion,
-             "erosion_unit": snakemake.params.erosion_unit}
-    methods = align_year(snakemake.config, entry, snakemake.input.grid, snakemake.output.landcover,
-                         snakemake.output.erosion)
+    methods = align(
+        i.landcover, i.erosion, grid_json=i.grid, **snakemake.params, out_landcover=o.landcover, out_erosion=o.erosion
+    )
     log.info("resampling used: %s", methods)

@@ -1,7 +1,16 @@
 """Rule compare_targets: each county's and the region's rate against the plan's targets."""
 
 from swc_raster.logs import logged
-from swc_raster.pipeline import compare_year
+from swc_raster.stages import compare_targets
 
-with logged(snakemake.log[0]):
-    compare_year(snakemake.config, snakemake.input.rates, snakemake.input.counties, snakemake.output.comparison)
+i = snakemake.input
+with logged(snakemake.log[0]) as log:
+    notes = compare_targets(
+        i.rates,
+        counties_gpkg=i.counties,
+        targets_csv=i.targets,
+        **snakemake.params,
+        out_csv=snakemake.output.comparison,
+    )
+    for note in notes:
+        log.warning("%s", note)

@@ -1,9 +1,18 @@
 """Rule crosstab: one batch's county × land cover × grade areas, window by window on all threads."""
 
 from swc_raster.logs import logged
-from swc_raster.pipeline import tabulate_batch
+from swc_raster.stages import crosstab
 
+i = snakemake.input
 with logged(snakemake.log[0]):
-    tabulate_batch(snakemake.config, snakemake.input.landcover, snakemake.input.erosion, snakemake.input.source,
-                   snakemake.input.counties, snakemake.input.grid, snakemake.output.crosstab,
-                   mem_mb=snakemake.resources.mem_mb, workers=snakemake.threads)
+    crosstab(
+        i.landcover,
+        i.erosion,
+        i.source,
+        counties_gpkg=i.counties,
+        grid_json=i.grid,
+        **snakemake.params,
+        out_crosstab=snakemake.output.crosstab,
+        mem_mb=snakemake.resources.mem_mb,
+        workers=snakemake.threads,
+    )

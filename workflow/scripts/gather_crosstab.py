@@ -1,8 +1,9 @@
-"""Rule gather_crosstab: the batches' cross-tabs joined, and the long land-cover table."""
+"""Rule gather_crosstab: the batches' cross-tabs joined for the whole region."""
 
 from swc_raster.logs import logged
-from swc_raster.pipeline import gather_crosstabs
+from swc_raster.stages import gather_crosstab
 
 with logged(snakemake.log[0]):
-    gather_crosstabs(snakemake.config, int(snakemake.wildcards.year), list(snakemake.input.crosstabs),
-                     snakemake.input.counties, snakemake.output.crosstab, snakemake.output.table)
+    gather_crosstab(
+        list(snakemake.input.crosstabs), counties_gpkg=snakemake.input.counties, out_crosstab=snakemake.output.crosstab
+    )

@@ -1,8 +1,8 @@
 """Rule gis_outputs: counties with every attribute as a GeoPackage for QGIS."""
 
 from swc_raster.logs import logged
-from swc_raster.pipeline import write_gis
+from swc_raster.stages import gis_outputs
 
 i = snakemake.input
 with logged(snakemake.log[0]):
-    write_gis(i.rates, i.comparison, i.counties, snakemake.output.gpkg)
+    gis_outputs(i.rates, i.comparison, i.counties, **snakemake.params, out_gpkg=snakemake.output.gpkg)

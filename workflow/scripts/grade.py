@@ -1,8 +1,15 @@
-"""Rule grade: SL 190 grades of one year's erosion with each county's T."""
+"""Rule grade: SL 190 grades of one batch's erosion with each county's T."""
 
 from swc_raster.logs import logged
-from swc_raster.pipeline import grade_year
+from swc_raster.stages import grade
 
+i = snakemake.input
 with logged(snakemake.log[0]):
-    grade_year(snakemake.input.erosion, snakemake.input.source, snakemake.input.counties, snakemake.input.grid,
-               snakemake.output.grade)
+    grade(
+        i.erosion,
+        i.source,
+        counties_gpkg=i.counties,
+        grid_json=i.grid,
+        **snakemake.params,
+        out_grade=snakemake.output.grade,
+    )

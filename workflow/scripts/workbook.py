@@ -1,9 +1,8 @@
 """Rule workbook: the year's bulletin tables as an Excel workbook."""
 
 from swc_raster.logs import logged
-from swc_raster.pipeline import write_year_tables
+from swc_raster.stages import workbook
 
 i = snakemake.input
 with logged(snakemake.log[0]):
-    write_year_tables(snakemake.config, int(snakemake.wildcards.year), i.rates, i.comparison, i.long, i.counties,
-                      snakemake.output.xlsx)
+    workbook(i.rates, i.comparison, i.long, **snakemake.params, out_xlsx=snakemake.output.xlsx)

@@ -1,8 +1,12 @@
 """Rule year_report: the self-contained HTML assessment report of one year."""
 
 from swc_raster.logs import logged
-from swc_raster.pipeline import write_year_report
+from swc_raster.stages import year_report
 
 with logged(snakemake.log[0]):
-    write_year_report(snakemake.config, int(snakemake.wildcards.year), dict(snakemake.input.items()),
-                      snakemake.output.html)
+    year_report(
+        dict(snakemake.input.items()),
+        year=int(snakemake.wildcards.year),
+        **snakemake.params,
+        out_html=snakemake.output.html,
+    )

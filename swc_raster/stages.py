@@ -1,0 +1,579 @@
+"""One function per workflow rule, named after it: files and plain values in, files out.
+
+Each rule's script calls exactly one of these with its declared ``input``, ``output`` and
+``params`` — never the config — so a stage's result depends only on what its rule
+declares, and every stage can be called from a notebook or a test without Snakemake.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import warnings
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from swc_raster import align as align_lib
+from swc_raster import boundaries, progress, rates, targets, validate, zonal
+from swc_raster import transitions as transition_lib
+from swc_raster.atomic import atomic_path
+from swc_raster.boundaries import read_prepared, write_prepared
+from swc_raster.footprint import raster_footprint
+from swc_raster.errors import CoverageError, FileProblem, InputError, InputFilesFailed, ValidationFailed
+from swc_raster.grading import check_allowable_loss
+from swc_raster.grid import AnalysisGrid, require_equal_area
+from swc_raster.legend import read_legend
+from swc_raster.csv_files import DATA_STATUS_COLUMN, read_csv, write_csv
+
+MAP_KINDS = ("rate", "target_gap", "grade", "landcover")
+#: Above this share of a county's land, erosion nodata (counted as non-eroded) is worth a warning.
+NODATA_WARN_PCT = 5.0
+
+
+def _read_csv(path: str | Path) -> pd.DataFrame:
+    """A table the workflow wrote, without its demo marker column (stages compute on the numbers only)."""
+    return read_csv(path).drop(columns=[DATA_STATUS_COLUMN], errors="ignore")
+
+
+# --------------------------------------------------------------------------- boundaries and grids
+
+
+def prepare_boundaries(
+    boundaries_path: str | Path,
+    *,
+    layer: str | None,
+    code_field: str,
+    name_field: str,
+    name_en_field: str | None,
+    analysis_crs: str,
+    out_gpkg: str | Path,
+) -> list[str]:
+    """All counties → the analysis CRS, repaired, with their polygon areas. Returns repair notes."""
+    crs_wkt = require_equal_area(analysis_crs).to_wkt()
+    counties, notes = boundaries.prepare(boundaries_path, layer, code_field, name_field, crs_wkt, name_en_field)
+    write_prepared(counties, out_gpkg)
+    return notes
+
+
+def prepare_batch(
+    counties_gpkg: str | Path,
+    *,
+    codes: Sequence[str],
+    analysis_crs: str,
+    resolution_m: float,
+    out_gpkg: str | Path,
+    out_grid: str | Path,
+    out_zones: str | Path,
+) -> AnalysisGrid:
+    """One batch's counties (zone ids 1..n), its analysis grid and its zone raster."""
+    counties = read_prepared(counties_gpkg)
+    batch = counties[counties.county_code.isin(set(codes))].reset_index(drop=True)
+    missing = sorted(set(codes) - set(batch.county_code))
+    if missing:
+        raise InputError(
+            f"batch counties ({counties_gpkg})",
+            f"codes {missing} are not in the prepared boundaries.",
+            "rerun prepare_boundaries (the boundaries file changed after planning).",
+        )
+    batch["zone"] = np.arange(1, len(batch) + 1, dtype="int32")
+    grid = AnalysisGrid.covering(tuple(batch.total_bounds), analysis_crs, resolution_m)
+    cells = zonal.write_zones_raster(batch, grid, out_zones)
+    # A county holding no cell centre would be missing from every raster (one county per cell) and its
+    # rate would rest on slivers alone; such polygons are boundary errors: stop before any raster work.
+    empty = [f"{c} {n}" for z, c, n in zip(batch.zone, batch.county_code, batch.county_name) if cells[z] == 0]
+    if empty:
+        Path(out_zones).unlink()
+        raise CoverageError(
+            f"counties {', '.join(empty)}",
+            f"contain no cell centre of the {grid.res:g} m analysis grid, so no map or raster could show them.",
+            "use a finer analysis.resolution_m, or check that these polygons are not slivers.",
+        )
+    write_prepared(batch, out_gpkg)
+    with atomic_path(out_grid) as tmp:
+        grid.to_json(tmp)
+    return grid
+
+
+# --------------------------------------------------------------------------- one year's inputs
+
+
+def validate_year(
+    year_entry: Mapping[str, Any],
+    *,
+    boundaries_settings: Mapping[str, Any],
+    analysis_crs: str,
+    validation_rules: Mapping[str, Any],
+    legend_codes: Sequence[int],
+    out_json: str | Path,
+) -> list[str]:
+    """Every data check of one year's rasters against the boundaries; writes the warnings.
+
+    Raises with every problem found (nothing is written then).  Only the legend's codes
+    matter here, so a renamed class does not invalidate a year's checks.
+    """
+    with _codes_only_legend(legend_codes) as legend_csv:
+        found = _check_year_data(_checks_config(year_entry, boundaries_settings, analysis_crs, validation_rules,
+                                                legend_csv), int(year_entry["year"]))
+    with atomic_path(out_json) as tmp_json:
+        Path(tmp_json).write_text(
+            json.dumps({"year": year_entry["year"], "warnings": found}, ensure_ascii=False, indent=1), encoding="utf-8"
+        )
+    return found
+
+
+@contextmanager
+def _codes_only_legend(codes: Sequence[int]) -> Iterator[Path]:
+    """A legend file holding only ``codes``: the checks read legends from files, and depend on codes alone."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "legend_codes.csv"
+        pd.DataFrame({"code": list(codes), "name_zh": "-", "name_en": "-"}).to_csv(path, index=False)
+        yield path
+
+
+def _checks_config(
+    year_entry: Mapping[str, Any],
+    boundaries_settings: Mapping[str, Any],
+    analysis_crs: str,
+    validation_rules: Mapping[str, Any],
+    legend_csv: Path,
+) -> dict[str, Any]:
+    """The input checks' view of one year: only the values the calling rule declares."""
+    return {
+        "boundaries": dict(boundaries_settings),
+        "analysis": {"crs": analysis_crs},
+        "validation": dict(validation_rules),
+        "landcover_legend": str(legend_csv),
+        "years": [dict(year_entry)],
+    }
+
+
+def _check_year_data(checks_config: Mapping[str, Any], year: int) -> list[str]:
+    """Every data check of one year; raises with all problems found, returns the warnings."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        problems = validate.check_data(checks_config, Path.cwd(), year)
+    if problems:
+        raise (InputFilesFailed if all(isinstance(p, FileProblem) for p in problems) else ValidationFailed)(problems)
+    return list(dict.fromkeys(str(w.message) for w in caught))
+
+
+def align(
+    landcover: str | Path,
+    erosion: str | Path,
+    *,
+    erosion_unit: str,
+    grid_json: str | Path,
+    landcover_resampling: str,
+    erosion_resampling: str,
+    out_landcover: str | Path,
+    out_erosion: str | Path,
+    window_size: int = 2048,
+) -> dict[str, str]:
+    """Land cover and erosion of one year onto the batch's analysis grid. Returns the resampling used."""
+    grid = AnalysisGrid.from_json(grid_json)
+    lc = align_lib.align_landcover(landcover, grid, out_landcover, landcover_resampling, window_size)
+    er = align_lib.align_erosion(erosion, erosion_unit, grid, out_erosion, erosion_resampling, window_size)
+    return {"landcover": lc, "erosion": er}
+
+
+def _t_by_zone(counties: pd.DataFrame, t_by_county: Mapping[str, float]) -> np.ndarray:
+    """Each county's T (t/(km²·a)) indexed by its zone id (index 0 unused); every T checked."""
+    t_by_zone = np.zeros(int(counties.zone.max()) + 1)
+    for zone, code in zip(counties.zone, counties.county_code):
+        if code not in t_by_county:
+            raise InputError("allowable_loss", f"no T was given for county {code}.", "rerun: the batch plan changed.")
+        check_allowable_loss(float(t_by_county[code]))
+        t_by_zone[zone] = float(t_by_county[code])
+    return t_by_zone
+
+
+def grade(
+    erosion_aligned: str | Path,
+    erosion_source: str | Path,
+    *,
+    counties_gpkg: str | Path,
+    grid_json: str | Path,
+    t_by_county: Mapping[str, float],
+    out_grade: str | Path,
+    window_size: int = 2048,
+) -> None:
+    """The SL 190 grade raster of one batch and year, with each county's T."""
+    counties = read_prepared(counties_gpkg)
+    zonal.write_grade_raster(
+        erosion_aligned,
+        erosion_source,
+        counties,
+        _t_by_zone(counties, t_by_county),
+        AnalysisGrid.from_json(grid_json),
+        out_grade,
+        window_size,
+    )
+
+
+def crosstab(
+    landcover_aligned: str | Path,
+    erosion_aligned: str | Path,
+    erosion_source: str | Path,
+    *,
+    counties_gpkg: str | Path,
+    grid_json: str | Path,
+    legend_codes: Sequence[int],
+    t_by_county: Mapping[str, float],
+    out_crosstab: str | Path,
+    mem_mb: float = 1000,
+    workers: int | None = None,
+) -> None:
+    """County × land cover × grade areas of one batch (NetCDF), grading the aligned modulus with each county's T.
+
+    The window size follows from ``mem_mb`` and ``workers``; county land outside the
+    source erosion raster's footprint is grade 7 (data gap).
+    """
+    window_size = zonal.window_for_memory(mem_mb, workers or 1)
+    counties = read_prepared(counties_gpkg)
+    grid = AnalysisGrid.from_json(grid_json)
+    with align_lib.open_raster(erosion_source, "erosion") as src:
+        cover = raster_footprint(src, grid.crs_wkt)
+    table = zonal.crosstab(
+        landcover_aligned,
+        erosion_aligned,
+        counties,
+        list(legend_codes),
+        grid,
+        _t_by_zone(counties, t_by_county),
+        footprint=cover,
+        window_size=window_size,
+        workers=workers,
+    )
+    with atomic_path(out_crosstab) as tmp:
+        table.to_netcdf(tmp)
+
+
+def gather_crosstab(
+    crosstabs: Sequence[str | Path], *, counties_gpkg: str | Path, out_crosstab: str | Path
+) -> xr.DataArray:
+    """Join the batches' cross-tabs (counties in code order); every county must be in one."""
+    counties = read_prepared(counties_gpkg)
+    table = xr.concat([zonal.read_crosstab(p) for p in crosstabs], dim="county_code").sortby("county_code")
+    missing = sorted(set(counties.county_code) - set(table.county_code.values))
+    if missing:
+        raise InputError(
+            "cross-tabs", f"counties {missing} are in no batch.", "rerun the workflow from prepare_boundaries."
+        )
+    with atomic_path(out_crosstab) as tmp:
+        table.to_netcdf(tmp)
+    return table
+
+
+def landcover_table(
+    crosstab_nc: str | Path, *, year: int, counties_gpkg: str | Path, legend_csv: str | Path, out_csv: str | Path
+) -> pd.DataFrame:
+    """erosion_by_landcover.csv: county × land-cover class × grade areas with the legend's class names."""
+    counties = read_prepared(counties_gpkg)
+    names = dict(zip(counties.county_code, counties.county_name))
+    table = rates.landcover_long(zonal.read_crosstab(crosstab_nc), names, read_legend(legend_csv).to_frame(), year=year)
+    write_csv(table, out_csv, demo=demo)
+    return table
+
+
+# --------------------------------------------------------------------------- rates and targets
+
+
+def county_rates(
+    crosstab_nc: str | Path,
+    *,
+    year: int,
+    counties_gpkg: str | Path,
+    t_by_county: Mapping[str, float],
+    region_code: str,
+    region_name: str,
+    demo: bool,
+    out_csv: str | Path,
+) -> pd.DataFrame:
+    """The county_rates.csv table of one year."""
+    counties = read_prepared(counties_gpkg)
+    out = rates.county_rates(
+        zonal.read_crosstab(crosstab_nc),
+        dict(zip(counties.county_code, counties.county_name)),
+        {c: float(t) for c, t in t_by_county.items()},
+        year=year,
+        region_code=region_code,
+        region_name=region_name,
+    )
+    _warn_large_nodata(out)
+    write_csv(out, out_csv, demo=demo)
+    return out
+
+
+def _warn_large_nodata(table: pd.DataFrame) -> None:
+    """Nodata inside the raster counts as non-eroded (rivers, masked towns); a large share may be a clipped raster."""
+    counties = table[table.level == "county"]
+    share = 100.0 * counties.nodata_area_km2 / counties.land_area_km2
+    for (_, row), pct in zip(counties.iterrows(), share):
+        if pct > NODATA_WARN_PCT:
+            warnings.warn(
+                f"county {row.county_code} {row.county_name}: {pct:.1f} % of its land has no erosion data and "
+                "is counted as non-eroded (as for rivers and masked towns). If the erosion raster was clipped or "
+                "has holes, the rate is too high: supply a raster that covers the county.",
+                stacklevel=2,
+            )
+
+
+def compare_targets(
+    rates_csv: str | Path,
+    *,
+    counties_gpkg: str | Path,
+    targets_csv: str | Path,
+    region_code: str,
+    demo: bool,
+    out_csv: str | Path,
+) -> list[str]:
+    """target_comparison.csv of one year; returns consistency warnings about the target table."""
+    counties = read_prepared(counties_gpkg)
+    table = targets.read_targets(targets_csv)
+    targets.match_to_boundaries(table, counties, region_code, str(targets_csv))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        targets.check_region_consistency(table, dict(zip(counties.county_code, counties.polygon_area_km2)), region_code)
+    write_csv(targets.compare(_read_csv(rates_csv), table), out_csv, demo=demo)
+    return [str(w.message) for w in caught]
+
+
+# --------------------------------------------------------------------------- several years
+
+
+def summarise_years(
+    rate_csvs: Sequence[str | Path],
+    *,
+    targets_csv: str | Path,
+    lang: str,
+    demo: bool,
+    out_rates: str | Path,
+    out_changes: str | Path,
+    out_progress: str | Path,
+    out_chart: str | Path,
+) -> pd.DataFrame:
+    """Multi-year tables (rates by year, changes, progress toward targets) and the progress chart."""
+    long = progress.rates_by_year([_read_csv(p) for p in rate_csvs])
+    table = targets.read_targets(targets_csv)
+    status = progress.progress(long, table)
+    for path, frame in ((out_rates, long), (out_changes, progress.changes(long)), (out_progress, status)):
+        write_csv(frame, path, demo=demo)
+    progress.plot_county_progress(long, table, out_chart, lang=lang, demo=demo)
+    return status
+
+
+def transitions(
+    grade_from: str | Path,
+    grade_to: str | Path,
+    *,
+    zones_tif: str | Path,
+    counties_gpkg: str | Path,
+    year_from: int,
+    year_to: int,
+    lang: str,
+    out_csv: str | Path,
+    out_map: str | Path,
+) -> None:
+    """One batch's grade transition table per county and its improved/worsened map (both temporary)."""
+    counties = read_prepared(counties_gpkg)
+    table = transition_lib.transition_matrix(
+        grade_from, grade_to, zones_tif, dict(zip(counties.zone, counties.county_code))
+    )
+    table.insert(0, "year_from", year_from)
+    table.insert(1, "year_to", year_to)
+    table.insert(3, "county_name", table["county_code"].map(dict(zip(counties.county_code, counties.county_name))))
+    write_csv(table, out_csv, demo=False)
+    transition_lib.change_map(grade_from, grade_to, out_map, year_from=year_from, year_to=year_to, lang=lang)
+
+
+def gather_transitions(
+    tables: Sequence[str | Path],
+    change_maps: Sequence[str | Path],
+    *,
+    year_from: int,
+    year_to: int,
+    lang: str,
+    demo: bool,
+    out_csv: str | Path,
+    out_map: str | Path,
+) -> None:
+    """Stack the batches' transition tables into one CSV and join their change maps into one COG."""
+    from swc_raster import gis_outputs as gis
+
+    write_csv(pd.concat([_read_csv(p) for p in tables], ignore_index=True), out_csv, demo=demo)
+    gis.write_change_cog(list(map(str, change_maps)), out_map, year_from=year_from, year_to=year_to, lang=lang, demo=demo)
+
+
+def mosaic_grade(sources: Sequence[str | Path], *, lang: str, demo: bool, out_raster: str | Path) -> None:
+    """The batches' grade rasters of one year as one Cloud-Optimized GeoTIFF with class names and colours."""
+    from swc_raster import gis_outputs as gis
+
+    gis.write_grade_cog(list(map(str, sources)), out_raster, lang=lang, demo=demo)
+
+
+def mosaic_landcover(sources: Sequence[str | Path], *, legend_csv: str | Path, lang: str, demo: bool,
+                     out_raster: str | Path) -> None:
+    """The batches' aligned land cover of one year as one COG with the legend's names and colours."""
+    from swc_raster import gis_outputs as gis
+
+    gis.write_landcover_cog(list(map(str, sources)), out_raster, read_legend(legend_csv).to_frame(), lang=lang,
+                            demo=demo)
+
+
+# --------------------------------------------------------------------------- publishing
+
+
+def draw_map(
+    kind: str,
+    inputs: Mapping[str, str],
+    *,
+    year: int,
+    lang: str,
+    demo: bool,
+    source_note: str | None,
+    region_name: str,
+    out_png: str | Path,
+    out_pdf: str | Path,
+) -> None:
+    """One of the year's maps (PNG at 300 dpi and PDF) from the year's outputs."""
+    from swc_raster import maps
+
+    common = {"year": year, "lang": lang, "demo": demo, "source_note": source_note}
+    if kind == "rate":
+        maps.rate_map(inputs["rates"], inputs["counties"], out_png, out_pdf, **common)
+    elif kind == "target_gap":
+        maps.target_gap_map(inputs["comparison"], inputs["counties"], out_png, out_pdf, **common)
+    elif kind == "grade":
+        maps.grade_map(inputs["grade"], inputs["counties"], out_png, out_pdf, region_name=region_name, **common)
+    elif kind == "landcover":
+        maps.landcover_map(
+            inputs["landcover"],
+            inputs["legend"],
+            inputs["counties"],
+            out_png,
+            out_pdf,
+            region_name=region_name,
+            **common,
+        )
+    else:
+        raise ValueError(f"unknown map kind {kind!r}; one of {MAP_KINDS}")
+
+
+def _with_software(method: Mapping[str, Any]) -> dict[str, Any]:
+    from swc_raster.tables import software_versions
+
+    return {**method, "software": software_versions()}
+
+
+def workbook(
+    rates_csv: str | Path,
+    comparison_csv: str | Path,
+    long_csv: str | Path,
+    *,
+    method: Mapping[str, Any],
+    lang: str,
+    demo: bool,
+    out_xlsx: str | Path,
+) -> None:
+    """The bulletin workbook of one year."""
+    from swc_raster import tables
+
+    tables.write_workbook(
+        rates_csv, comparison_csv, long_csv, out_xlsx, lang=lang, demo=demo, method=_with_software(method)
+    )
+
+
+def gis_outputs(
+    rates_csv: str | Path, comparison_csv: str | Path, counties_gpkg: str | Path, *, out_gpkg: str | Path
+) -> None:
+    """Counties with every attribute, UTF-8 names, as a GeoPackage for QGIS."""
+    from swc_raster import gis_outputs as gis
+
+    gis.write_counties_gpkg(counties_gpkg, rates_csv, comparison_csv, out_gpkg)
+
+
+def year_report(
+    inputs: Mapping[str, str],
+    *,
+    year: int,
+    method: Mapping[str, Any],
+    lang: str,
+    demo: bool,
+    out_html: str | Path,
+) -> None:
+    """The self-contained HTML assessment report of one year (with the multi-year section when given its inputs)."""
+    from swc_raster import report
+
+    map_pngs = {kind: inputs[f"map_{kind}"] for kind in MAP_KINDS}
+    multi_year = None
+    if "progress" in inputs:
+        multi_year = {
+            "rates_by_year": inputs["rates_by_year"],
+            "progress": inputs["progress"],
+            "charts": {"progress_chart": inputs["progress_chart"]},
+        }
+    report.write_report(
+        out_html,
+        year=year,
+        county_rates_csv=inputs["rates"],
+        target_comparison_csv=inputs["comparison"],
+        erosion_by_landcover_csv=inputs["long"],
+        map_pngs=map_pngs,
+        method=_with_software(method),
+        lang=lang,
+        demo=demo,
+        multi_year=multi_year,
+    )
+
+
+# --------------------------------------------------------------------------- CSLE branch
+
+
+def csle_erosion(
+    year_entry: Mapping[str, Any],
+    *,
+    counties_gpkg: str | Path,
+    boundaries_settings: Mapping[str, Any],
+    analysis_crs: str,
+    validation_rules: Mapping[str, Any],
+    legend_codes: Sequence[int],
+    region_code: str,
+    region_name: str,
+    demo: bool,
+    outputs: Mapping[str, str],
+    log=None,
+) -> dict:
+    """The CSLE branch of one year: check every input of the year, then compute the factors and A.
+
+    ``year_entry``: the config's ``years:`` entry (with its ``csle:`` block).  ``outputs``:
+    the paths of ``swc_raster.csle_raster.output_paths`` (keys R, K, LS, B, E, T, A, means).
+    Every input of the year is validated first, so nothing is computed from a bad input.
+    """
+    from swc_raster import csle_raster
+    from swc_raster.demo import DEMO_TAG, DEMO_TAG_KEY
+
+    year = int(year_entry["year"])
+    entry = {k: v for k, v in dict(year_entry).items() if k not in ("erosion", "erosion_unit")}
+    with _codes_only_legend(legend_codes) as legend_csv:
+        found = _check_year_data(_checks_config(entry, boundaries_settings, analysis_crs, validation_rules,
+                                                legend_csv), year)
+    for text in found:
+        warnings.warn(text, stacklevel=2)
+    return csle_raster.compute_year(
+        csle_raster.CsleInputs.from_entry(entry),
+        read_prepared(counties_gpkg),
+        outputs,
+        year=year,
+        min_coverage_pct=float(validation_rules["min_coverage_pct"]),
+        unit_check=str(validation_rules["unit_check"]),
+        region_code=region_code,
+        region_name=region_name,
+        tags={DEMO_TAG_KEY: DEMO_TAG} if demo else {},
+        log=log,
+    )

@@ -1,0 +1,9 @@
+"""Rule validate_year: every data check of one year's rasters; all problems reported together."""
+
+from swc_raster.logs import logged
+from swc_raster.stages import validate_year
+
+with logged(snakemake.log[0]) as log:
+    found = validate_year(**snakemake.params, out_json=snakemake.output.report)
+    for warning in found:
+        log.warning("%s", warning)
