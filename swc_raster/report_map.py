@@ -609,8 +609,8 @@ ONE_MAP_CSS = """
  font-size:13px;white-space:nowrap}
 .om-legend{display:flex;flex-wrap:wrap;gap:2px 10px;font-size:12px;margin-top:6px}.om-legend b{margin-right:6px}
 .om-legend i{display:inline-block;width:14px;height:12px;border:1px solid #777;margin-right:4px;vertical-align:-1px}
-.om-info{flex:0 1 340px;font-size:13px}.om-info h3{margin:0 0 4px}.om-info table{margin:4px 0 10px}
+.om-info{flex:0 1 340px;font-size:13px;max-height:640px;overflow-y:auto}.om-info h3{margin:0 0 4px}.om-info table{margin:4px 0 10px}
 .om-info th{text-align:left;background:#eef2f6;font-weight:normal}.om-info td{text-align:right;white-space:nowrap}
 .om-info svg{width:100%;height:auto;border:1px solid #ddd;background:#fff}
-@media print{.om-controls,.om-mapbox .note{display:none}#onemap-svg{height:auto}}
+@media print{.om-controls,.om-mapbox .note{display:none}#onemap-svg{height:auto}.om-info{max-height:none}}
 """
