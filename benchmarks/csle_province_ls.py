@@ -84,8 +84,10 @@ def run_one(dem: Path, tile: int | None) -> dict:
 
     with rasterio.open(dem) as src:
         def read(r0: int, c0: int, r1: int, c1: int) -> np.ndarray:
-            a = src.read(1, window=Window(c0, r0, c1 - c0, r1 - r0), masked=True)
-            return np.ma.filled(a.astype(np.float32), np.nan)
+            # straight into float32 (no masked int16 copy: 4 bytes a cell, not 12)
+            a = src.read(1, window=Window(c0, r0, c1 - c0, r1 - r0), out_dtype="float32")
+            a[a == np.float32(src.nodata)] = np.nan
+            return a
 
         t0 = time.perf_counter()
         r = slope_length.ls_factor_from_dem(read, src.transform, shape=(src.height, src.width), tile_cells=tile,
