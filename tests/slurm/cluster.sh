@@ -5,14 +5,15 @@
 #
 #   tests/slurm/cluster.sh start     # fresh cluster (about 30 s); no-op when it already runs
 #   tests/slurm/cluster.sh status    # exit 0 when every daemon runs and the node takes jobs
-#   tests/slurm/cluster.sh env       # prints `export SLURM_CONF=...`: eval it before sbatch/snakemake
 #   tests/slurm/cluster.sh stop      # cancel every job, stop every daemon; no-op when stopped
 #
 # Everything lives in $SWC_SLURM_DIR (default /tmp/swc-slurm): its own MariaDB data directory
-# and port, its own slurm.conf (found through SLURM_CONF), its own ports, its own munge key.
-# Nothing in /etc is read or changed, so a system SLURM or MariaDB on the same machine is left
-# alone; munge is the one shared piece (SLURM's clients only use munge's default socket): a
-# munged already running there is used, else the script starts one there and stops it after.
+# and port, its own slurm.conf, its own ports, its own munge key. Two things must sit at their
+# default places, as on a real cluster: /etc/slurm/slurm.conf is linked to the generated one
+# while the cluster runs (the executor plugin's job step drops SLURM_CONF before its `srun`;
+# the script refuses to replace a slurm.conf of the machine's own), and munge's socket (SLURM's
+# accounting clients use only the default one): a munged already answering there is used, else
+# the script starts one with a key of its own and stops it afterwards.
 # Needs root (slurmd starts job processes as the submitting user).
 # Ports: $SWC_SLURM_PORT_BASE (default 16817) for slurmctld, +1 slurmd, +2 slurmdbd, +3 MariaDB.
 #
@@ -34,7 +35,8 @@ ACCOUNT=swc_test
 NODE=$(hostname -s)
 USER_NAME=$(id -un)
 DB_PASS=swc-slurm-test  # a throwaway database reachable only on 127.0.0.1
-export SLURM_CONF=$DIR/etc/slurm.conf
+export SLURM_CONF=$DIR/etc/slurm.conf  # the daemons find slurmdbd.conf beside it
+SYSTEM_CONF=/etc/slurm/slurm.conf
 
 log() { printf 'cluster.sh: %s\n' "$*" >&2; }
 die() { log "$*"; exit 1; }
@@ -114,6 +116,8 @@ AccountingStorageType=accounting_storage/slurmdbd
 AccountingStorageHost=127.0.0.1
 AccountingStoragePort=$PORT_DBD
 AccountingStorageEnforce=associations,limits
+# Keep each job's comment (the executor plugin writes the rule and wildcards there) for sacct.
+AccountingStoreFlags=job_comment
 JobCompType=jobcomp/none
 MinJobAge=300
 KillWait=5
@@ -191,12 +195,27 @@ start_slurm() {
     wait_for 60 "node $NODE to take jobs (see $DIR/log/slurmd.log)" node_ready
 }
 
+# The generated slurm.conf at SLURM's default path, unless the machine has a slurm.conf of its own.
+link_conf() {
+    if [ -e "$SYSTEM_CONF" ] || [ -L "$SYSTEM_CONF" ]; then
+        [ "$(readlink "$SYSTEM_CONF")" = "$SLURM_CONF" ] && return 0
+        die "$SYSTEM_CONF exists and is not this script's: this machine has a SLURM of its own; use that"
+    fi
+    mkdir -p "$(dirname "$SYSTEM_CONF")"
+    ln -s "$SLURM_CONF" "$SYSTEM_CONF"
+}
+
+unlink_conf() {
+    if [ "$(readlink "$SYSTEM_CONF" 2> /dev/null)" = "$SLURM_CONF" ]; then rm -f "$SYSTEM_CONF"; fi
+}
+
 start() {
     require_tools
     if status; then
-        log "already running ($SLURM_CONF)"
+        log "already running ($SYSTEM_CONF -> $SLURM_CONF)"
         return 0
     fi
+    link_conf
     stop_daemons  # leftovers of a half-started or crashed cluster
     rm -rf "$DIR"
     mkdir -p "$DIR"/{etc,munge,mysql,run,log,spool/ctld,spool/d}
@@ -205,8 +224,7 @@ start() {
     start_munge
     start_mariadb
     start_slurm
-    log "running: cluster $CLUSTER, partition $PARTITION, account $ACCOUNT, node $NODE"
-    log "use it with: export SLURM_CONF=$SLURM_CONF"
+    log "running: cluster $CLUSTER, partition $PARTITION, account $ACCOUNT, node $NODE ($SYSTEM_CONF)"
 }
 
 # stop_pid NAME: TERM the daemon of $DIR/run/NAME.pid, wait up to 30 s, then KILL it.
@@ -242,6 +260,7 @@ stop() {
         fi
     fi
     stop_daemons
+    unlink_conf
     log "stopped (logs kept in $DIR/log)"
 }
 
@@ -256,6 +275,5 @@ case ${1:-} in
             exit 1
         fi
         ;;
-    env) echo "export SLURM_CONF=$SLURM_CONF" ;;
-    *) die "usage: $0 start|stop|status|env" ;;
+    *) die "usage: $0 start|stop|status" ;;
 esac
