@@ -431,8 +431,9 @@ class CsleInputs:
                              "drops sharply, and at channels if `channel_area_m2` is set).")
         if self.lambda_cutoff == "none":
             if self.channel_area_m2 is not None:
-                raise InputError(self.key("channel_area_m2"), "a channel threshold is set but `lambda_cutoff: none` "
-                                 "switches every cutoff off.", "use `lambda_cutoff: census`, or remove channel_area_m2.")
+                raise InputError(self.key("channel_area_m2"),
+                                 "a channel threshold is set but `lambda_cutoff: none` switches every cutoff off.",
+                                 "use `lambda_cutoff: census`, or remove channel_area_m2.")
             return slope_length.NO_CUTOFF
         for name in ("cutoff_ratio_gentle", "cutoff_ratio_steep"):
             v = getattr(self, name)
@@ -442,7 +443,8 @@ class CsleInputs:
         area = self.channel_area_m2
         if area is not None and not (isinstance(area, (int, float)) and area > 0):
             raise InputError(self.key("channel_area_m2"), f"{area!r} is not a positive area in m².",
-                             "give the upstream area at which channels begin, e.g. 100000 (0.1 km²), or remove the key.")
+                             "give the upstream area at which channels begin, e.g. 100000 (0.1 km²), "
+                             "or remove the key.")
         return slope_length.CutoffRule(ratio_gentle=float(self.cutoff_ratio_gentle),
                                        ratio_steep=float(self.cutoff_ratio_steep),
                                        channel_area_m2=None if area is None else float(area))

@@ -33,9 +33,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 from heapq import heappop as heapq_pop
 from heapq import heappush as heapq_push
-from dataclasses import dataclass
 from typing import Final, Literal
 
 import numba
