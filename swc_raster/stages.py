@@ -24,12 +24,12 @@ from swc_raster import boundaries, progress, rates, targets, validate, zonal
 from swc_raster import transitions as transition_lib
 from swc_raster.atomic import atomic_path
 from swc_raster.boundaries import read_prepared, write_prepared
+from swc_raster.csv_files import DATA_STATUS_COLUMN, read_csv, write_csv
+from swc_raster.errors import CoverageError, InputError
 from swc_raster.footprint import raster_footprint
-from swc_raster.errors import CoverageError, FileProblem, InputError, InputFilesFailed, ValidationFailed
 from swc_raster.grading import check_allowable_loss
 from swc_raster.grid import AnalysisGrid, require_equal_area
 from swc_raster.legend import read_legend
-from swc_raster.csv_files import DATA_STATUS_COLUMN, read_csv, write_csv
 
 MAP_KINDS = ("rate", "target_gap", "grade", "landcover")
 #: Above this share of a county's land, erosion nodata (counted as non-eroded) is worth a warning.
@@ -118,8 +118,10 @@ def validate_year(
     matter here, so a renamed class does not invalidate a year's checks.
     """
     with _codes_only_legend(legend_codes) as legend_csv:
-        found = _check_year_data(_checks_config(year_entry, boundaries_settings, analysis_crs, validation_rules,
-                                                legend_csv), int(year_entry["year"]))
+        found = _check_year_data(
+            _checks_config(year_entry, boundaries_settings, analysis_crs, validation_rules, legend_csv),
+            int(year_entry["year"]),
+        )
     with atomic_path(out_json) as tmp_json:
         Path(tmp_json).write_text(
             json.dumps({"year": year_entry["year"], "warnings": found}, ensure_ascii=False, indent=1), encoding="utf-8"
@@ -154,13 +156,8 @@ def _checks_config(
 
 
 def _check_year_data(checks_config: Mapping[str, Any], year: int) -> list[str]:
-    """Every data check of one year; raises with all problems found, returns the warnings."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        problems = validate.check_data(checks_config, Path.cwd(), year)
-    if problems:
-        raise (InputFilesFailed if all(isinstance(p, FileProblem) for p in problems) else ValidationFailed)(problems)
-    return list(dict.fromkeys(str(w.message) for w in caught))
+    """Every check of one year's inputs; raises with all problems found, returns the warnings."""
+    return validate.check_year(checks_config, Path.cwd(), year)
 
 
 def align(
@@ -271,7 +268,13 @@ def gather_crosstab(
 
 
 def landcover_table(
-    crosstab_nc: str | Path, *, year: int, counties_gpkg: str | Path, legend_csv: str | Path, out_csv: str | Path
+    crosstab_nc: str | Path,
+    *,
+    year: int,
+    counties_gpkg: str | Path,
+    legend_csv: str | Path,
+    demo: bool,
+    out_csv: str | Path,
 ) -> pd.DataFrame:
     """erosion_by_landcover.csv: county × land-cover class × grade areas with the legend's class names."""
     counties = read_prepared(counties_gpkg)
@@ -407,7 +410,9 @@ def gather_transitions(
     from swc_raster import gis_outputs as gis
 
     write_csv(pd.concat([_read_csv(p) for p in tables], ignore_index=True), out_csv, demo=demo)
-    gis.write_change_cog(list(map(str, change_maps)), out_map, year_from=year_from, year_to=year_to, lang=lang, demo=demo)
+    gis.write_change_cog(
+        list(map(str, change_maps)), out_map, year_from=year_from, year_to=year_to, lang=lang, demo=demo
+    )
 
 
 def mosaic_grade(sources: Sequence[str | Path], *, lang: str, demo: bool, out_raster: str | Path) -> None:
@@ -417,13 +422,15 @@ def mosaic_grade(sources: Sequence[str | Path], *, lang: str, demo: bool, out_ra
     gis.write_grade_cog(list(map(str, sources)), out_raster, lang=lang, demo=demo)
 
 
-def mosaic_landcover(sources: Sequence[str | Path], *, legend_csv: str | Path, lang: str, demo: bool,
-                     out_raster: str | Path) -> None:
+def mosaic_landcover(
+    sources: Sequence[str | Path], *, legend_csv: str | Path, lang: str, demo: bool, out_raster: str | Path
+) -> None:
     """The batches' aligned land cover of one year as one COG with the legend's names and colours."""
     from swc_raster import gis_outputs as gis
 
-    gis.write_landcover_cog(list(map(str, sources)), out_raster, read_legend(legend_csv).to_frame(), lang=lang,
-                            demo=demo)
+    gis.write_landcover_cog(
+        list(map(str, sources)), out_raster, read_legend(legend_csv).to_frame(), lang=lang, demo=demo
+    )
 
 
 # --------------------------------------------------------------------------- publishing
@@ -490,12 +497,18 @@ def workbook(
 
 
 def gis_outputs(
-    rates_csv: str | Path, comparison_csv: str | Path, counties_gpkg: str | Path, *, out_gpkg: str | Path
+    rates_csv: str | Path,
+    comparison_csv: str | Path,
+    counties_gpkg: str | Path,
+    *,
+    lang: str,
+    demo: bool,
+    out_gpkg: str | Path,
 ) -> None:
-    """Counties with every attribute, UTF-8 names, as a GeoPackage for QGIS."""
+    """Counties with every attribute, UTF-8 names and a QGIS style (layer_styles), as a GeoPackage."""
     from swc_raster import gis_outputs as gis
 
-    gis.write_counties_gpkg(counties_gpkg, rates_csv, comparison_csv, out_gpkg)
+    gis.write_counties_gpkg(counties_gpkg, rates_csv, comparison_csv, out_gpkg, lang=lang, demo=demo)
 
 
 def year_report(
@@ -518,6 +531,19 @@ def year_report(
             "progress": inputs["progress"],
             "charts": {"progress_chart": inputs["progress_chart"]},
         }
+    years = sorted(key.removeprefix("onemap_rates_") for key in inputs if key.startswith("onemap_rates_"))
+    one_map = {
+        "counties": inputs["counties"],
+        "years": {
+            y: {
+                "rates": inputs[f"onemap_rates_{y}"],
+                "comparison": inputs[f"onemap_comparison_{y}"],
+                "grade": inputs[f"onemap_grade_{y}"],
+            }
+            for y in years
+        },
+        **({"progress": inputs["progress"]} if "progress" in inputs else {}),
+    }
     report.write_report(
         out_html,
         year=year,
@@ -529,6 +555,7 @@ def year_report(
         lang=lang,
         demo=demo,
         multi_year=multi_year,
+        one_map=one_map if years else None,
     )
 
 
@@ -561,8 +588,9 @@ def csle_erosion(
     year = int(year_entry["year"])
     entry = {k: v for k, v in dict(year_entry).items() if k not in ("erosion", "erosion_unit")}
     with _codes_only_legend(legend_codes) as legend_csv:
-        found = _check_year_data(_checks_config(entry, boundaries_settings, analysis_crs, validation_rules,
-                                                legend_csv), year)
+        found = _check_year_data(
+            _checks_config(entry, boundaries_settings, analysis_crs, validation_rules, legend_csv), year
+        )
     for text in found:
         warnings.warn(text, stacklevel=2)
     return csle_raster.compute_year(

@@ -70,6 +70,7 @@ def _rates(tmp, name, erosion, unit, landcover):
         t_by_county=t,
         region_code="140500",
         region_name="两县",
+        demo=False,
         out_csv=d / "rates.csv",
     )
     return rates.set_index("county_code").rate_pct

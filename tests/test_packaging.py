@@ -3,6 +3,7 @@
 import re
 import tomllib
 
+import pytest
 import yaml
 
 from tests._rasters import ROOT
@@ -26,6 +27,7 @@ def test_environment_yml_mirrors_pyproject():
     assert conda_side == pip_side
 
 
+@pytest.mark.workflow
 def test_an_installed_wheel_validates_a_config(tmp_path):
     """The schema ships inside the package: a wheel installed in a fresh venv checks a config on its own."""
     import subprocess

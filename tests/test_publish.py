@@ -533,7 +533,8 @@ def test_counties_geopackage_carries_every_attribute(inputs, tmp_path):
     out = write_counties_gpkg(
         inputs.counties_gpkg, inputs.county_rates_csv, inputs.target_comparison_csv, tmp_path / "counties.gpkg"
     )
-    assert {name for name, _ in pyogrio.list_layers(out)} == {"counties", "region"}
+    # The QGIS styles travel in the GeoPackage's layer_styles table (tests/test_deliverables.py reads them).
+    assert {name for name, _ in pyogrio.list_layers(out)} == {"counties", "region", "layer_styles"}
     gdf = gpd.read_file(out, layer="counties").set_index("county_code")
     rates = _rates(inputs).set_index("county_code")
     comp = _comparison(inputs).set_index("county_code")

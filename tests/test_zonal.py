@@ -130,9 +130,9 @@ def test_table_agrees_with_the_grade_raster_cell_for_cell(tmp_path):
     write_grade_raster(tmp_path / "ero.tif", tmp_path / "source.tif", counties, t_by_zone, grid, tmp_path / "grade.tif",
                        window_size=64)
     with rasterio.open(tmp_path / "source.tif") as src:
-        from swc_raster.align import footprint
+        from swc_raster.footprint import raster_footprint
 
-        cover = footprint(src, grid.crs_wkt)
+        cover = raster_footprint(src, grid.crs_wkt)
     table = crosstab(tmp_path / "lc.tif", tmp_path / "ero.tif", counties, [1, 2, 3], grid, t_by_zone, footprint=cover,
                      window_size=64, workers=2)
     with rasterio.open(tmp_path / "grade.tif") as src:

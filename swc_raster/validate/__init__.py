@@ -44,10 +44,11 @@ from swc_raster.validate.context import (
     DEFAULT_OVERLAP_TOLERANCE_PCT,
     Context,
     dedupe,
+    find_year,
     years,
 )
 from swc_raster.validate.data import year_data
-from swc_raster.validate.header import header_checks
+from swc_raster.validate.header import header_checks, year_header
 
 __all__ = [
     "DEFAULT_EQUAL_AREA_CRS",
@@ -55,6 +56,7 @@ __all__ = [
     "DEFAULT_OVERLAP_TOLERANCE_PCT",
     "check_data",
     "check_header",
+    "check_year",
     "pixel_area_km2",
     "validate",
 ]
@@ -147,6 +149,30 @@ def validate(
         if all(isinstance(p, FileProblem) for p in problems):
             raise InputFilesFailed(problems)
         raise ValidationFailed(problems)
+    return dedupe(ctx.warnings + dctx.warnings)
+
+
+def check_year(cfg: Mapping[str, Any], base_dir: str | os.PathLike[str], year: Any) -> list[str]:
+    """Every check of one year's inputs alone: its header checks, then its data against the boundaries.
+
+    Needs only the year's entry, ``boundaries``, ``landcover_legend`` and optionally ``analysis``
+    and ``validation`` (no region or targets): what a workflow rule of that year declares.
+    Raises :class:`~swc_raster.errors.ValidationFailed` (or
+    :class:`~swc_raster.errors.InputFilesFailed`) listing every problem; returns the warnings.
+    """
+    ctx = Context(cfg, base_dir)
+    entry = find_year(ctx, year)
+    if entry is not None:
+        year_header(ctx, entry)
+    file_inputs = {p.input for p in ctx.problems if isinstance(p, FileProblem)}
+    dctx = Context(cfg, base_dir)
+    counties = boundaries_data(dctx)
+    if entry is not None:
+        year_data(dctx, year, counties)
+    data_problems = [p for p in dctx.problems if not (isinstance(p, FileProblem) and p.input in file_inputs)]
+    problems = dedupe(ctx.problems + data_problems)
+    if problems:
+        raise (InputFilesFailed if all(isinstance(p, FileProblem) for p in problems) else ValidationFailed)(problems)
     return dedupe(ctx.warnings + dctx.warnings)
 
 

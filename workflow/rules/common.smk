@@ -226,6 +226,14 @@ def report_inputs(wildcards):
         "long": f"results/{y}/erosion_by_landcover.csv",
         **{f"map_{kind}": f"results/{y}/maps/{kind}.png" for kind in MAP_KINDS},
     }
+    # The interactive county map: every monitored year up to this one, with its grade raster.
+    inputs["counties"] = "results/common/counties.gpkg"
+    for year in (label for label in YEAR_LABELS if int(label) <= int(y)):
+        inputs |= {
+            f"onemap_rates_{year}": f"results/{year}/county_rates.csv",
+            f"onemap_comparison_{year}": f"results/{year}/target_comparison.csv",
+            f"onemap_grade_{year}": f"results/{year}/erosion_grade.tif",
+        }
     if int(y) == max(YEARS) and len(YEARS) > 1:
         inputs |= {
             "rates_by_year": "results/summary/rates_by_year.csv",

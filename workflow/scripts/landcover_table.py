@@ -10,5 +10,6 @@ with logged(snakemake.log[0]):
         year=int(snakemake.wildcards.year),
         counties_gpkg=i.counties,
         legend_csv=i.legend,
+        **snakemake.params,
         out_csv=snakemake.output.table,
     )
