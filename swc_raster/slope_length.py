@@ -324,7 +324,7 @@ def _dijkstra_in_flats(z: np.ndarray, out: np.ndarray, d: np.ndarray, flats: np.
                 best = 0.0
         d[p] = best
         if best < np.inf:
-            heapq_push(heap, (best, np.int64(p)))
+            heapq_push(heap, (np.float64(d[p]), np.int64(p)))
     _relax(flats, d, heap, dist, rows, cols)
     if towards_lower:
         # flats without a lower neighbour anywhere drain out of the DEM at their cells on its edge
@@ -361,10 +361,10 @@ def _relax(flats: np.ndarray, d: np.ndarray, heap: list, dist: np.ndarray, rows:
                 continue
             q = np.searchsorted(flats, rr * cols + cc)
             if q < flats.size and flats[q] == rr * cols + cc:
-                nd = dp + dist[k]
+                nd = np.float32(dp + dist[k])  # stored as float32: the heap holds the stored value
                 if nd < d[q]:
                     d[q] = nd
-                    heapq_push(heap, (nd, np.int64(q)))
+                    heapq_push(heap, (np.float64(nd), np.int64(q)))
 
 
 @numba.njit(cache=True)
@@ -452,8 +452,8 @@ def flow_directions(dem: np.ndarray, res_x: float, res_y: float, *, fill: bool =
     _steepest(z, dist, float(res_x), float(res_y), out)
     flats = np.flatnonzero(out == _FLAT)
     if flats.size:
-        d_low = np.empty(flats.size, dtype=np.float64)
-        d_high = np.empty(flats.size, dtype=np.float64)
+        d_low = np.empty(flats.size, dtype=np.float32)  # float32: metres to ~0.1 m, steps ≥ one cell
+        d_high = np.empty(flats.size, dtype=np.float32)
         _dijkstra_in_flats(z, out, d_low, flats, dist, True)
         _dijkstra_in_flats(z, out, d_high, flats, dist, False)
         _drain_flats(z, out, flats, d_low, d_high, dist)
