@@ -62,9 +62,9 @@ def _problem(error: jsonschema.ValidationError) -> Problem:
         extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
         allowed = ", ".join(sorted(error.schema.get("properties", {})))
         return Problem(
-            f"config: {key_path(where)}",
-            f"unknown key{'s' if len(extra) > 1 else ''} {', '.join(map(repr, extra))}.",
-            f"check the spelling; allowed here: {allowed} (config/README.md explains each).",
+            f"config: {', '.join(key_path([*where, key]) for key in extra)}",
+            f"unknown key{'s' if len(extra) > 1 else ''}.",
+            f"check the spelling; allowed in {key_path(where)}: {allowed} (config/README.md explains each).",
         )
     if error.validator == "required":
         missing = error.message.split("'")[1] if "'" in error.message else error.message
@@ -83,7 +83,8 @@ def _problem(error: jsonschema.ValidationError) -> Problem:
         what = f"is {instance}, not of type {error.validator_value}."
     else:
         what = f"is {instance}: {error.validator} {error.validator_value!r} not met."
-    return Problem(f"config: {key_path(where)}", what, description or "see config/README.md for this key.")
+    fix = f"set it as the schema says: {description}" if description else "see config/README.md for this key."
+    return Problem(f"config: {key_path(where)}", what, fix)
 
 
 def validate_config(cfg: dict) -> dict:

@@ -141,7 +141,9 @@ def _unchanged(folder, cfg):
 
 
 # T decides the grades, so the counts; land cover, boundaries and the grid stay.
-AFTER_T = COUNT | RATES | TARGETS | SUMMARY | {"draw_map:rate", "draw_map:target_gap", "draw_map:grade"} | PUBLISH
+AFTER_T = (
+    COUNT | LANDCOVER_TABLE | RATES | TARGETS | SUMMARY | {"draw_map:rate", "draw_map:target_gap", "draw_map:grade"} | PUBLISH
+)
 EDITS = {
     "nothing": (_unchanged, set()),
     "T default": (_set("allowable_loss", "default_t_km2", 500), AFTER_T),

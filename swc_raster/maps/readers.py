@@ -152,23 +152,10 @@ def counties_for_raster(counties_gpkg, raster_crs, layer, code_field):
 
 
 def read_legend(legend_csv) -> pd.DataFrame:
-    """Land-cover legend ``code,name_zh,name_en`` (optional ``colour`` column, hex)."""
-    path = Path(legend_csv)
-    if not path.is_file():
-        raise InputFileError(str(path), "the land-cover legend does not exist.", "set landcover_legend in the config.")
-    legend = pd.read_csv(path, dtype={"name_zh": str, "name_en": str}, encoding="utf-8")
-    missing = [c for c in ("code", "name_zh", "name_en") if c not in legend.columns]
-    if missing:
-        raise InputError(
-            str(path),
-            f"the legend lacks column(s) {', '.join(missing)}.",
-            "use the header code,name_zh,name_en (see config/landcover_legend.csv).",
-        )
-    if legend["code"].duplicated().any():
-        dup = sorted(legend.loc[legend["code"].duplicated(), "code"].astype(int).tolist())
-        raise InputError(str(path), f"the legend lists code(s) {dup} more than once.", "keep one row per code.")
-    legend["code"] = legend["code"].astype(int)
-    return legend
+    """Land-cover legend ``code, name_zh, name_en, colour`` as a table (:func:`swc_raster.legend.read_legend`)."""
+    from swc_raster.legend import read_legend as read_legend_file
+
+    return read_legend_file(legend_csv).to_frame()
 
 
 def raster_codes(path) -> set[int]:

@@ -34,8 +34,10 @@ rule align:
         grid="results/common/{batch}/grid.json",
         validation="results/{year}/validation.json",
     output:
-        landcover=temp("results/{year}/{batch}/aligned/landcover.tif"),
-        erosion=temp("results/{year}/{batch}/aligned/erosion_t_km2.tif"),
+        # Kept (not temporary): an edit of T or of the publishing settings then regrades and recounts
+        # from them without warping the sources again.
+        landcover="results/{year}/{batch}/aligned/landcover.tif",
+        erosion="results/{year}/{batch}/aligned/erosion_t_km2.tif",
     log:
         "logs/{year}/{batch}/align.log",
     benchmark:
