@@ -150,8 +150,11 @@ EDITS = {
     "T of one county": (_set("allowable_loss", "by_county", {"140581": 500}), AFTER_T),
     # The grid changes every cell: all but reading the boundaries and checking the rasters.
     "analysis resolution": (_set("analysis", "resolution_m", 90), EVERYTHING - {"prepare_boundaries", "validate_year"}),
-    # Words on maps, workbook, report and chart; no number changes.
-    "publishing language": (_set("publish", "lang", "en"), MAPS | {"workbook", "year_report"} | SUMMARY),
+    # Words on maps, workbook, report, chart, GeoPackage styles and the rasters' class names; no number changes.
+    "publishing language": (
+        _set("publish", "lang", "en"),
+        MAPS | PUBLISH | SUMMARY | {"mosaic_grade", "mosaic_landcover"},
+    ),
     # The region's row of the rates table and what prints it.
     "region name": (_set("region", "name", "两县合计"), RATES | TARGETS | SUMMARY | MAPS | PUBLISH),
     "one target value": (
