@@ -161,9 +161,10 @@ EDITS = {
         _edit_csv("targets.csv", 0, "target_2025", "77.5"),
         TARGETS | SUMMARY | {"draw_map:target_gap"} | PUBLISH,
     ),
+    # Class names reach the land-use table, the land-cover raster's categories and what prints them.
     "one legend name": (
         _edit_csv("legend.csv", 2, "name_zh", "有林地"),
-        LANDCOVER_TABLE | {"draw_map:landcover", "workbook", "year_report"},
+        LANDCOVER_TABLE | {"mosaic_landcover", "draw_map:landcover", "workbook", "year_report"},
     ),
     # The coverage rule gates the year: its check reruns, and what the gate lets through is redone;
     # boundaries and grids do not depend on it.
