@@ -15,7 +15,8 @@ from pyproj import Geod
 from tests._rasters import ROOT, counties, erosion_raster, landcover_raster, write
 
 pytestmark = pytest.mark.workflow
-SNAKEMAKE = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"), "--cores", "2"]
+SNAKEMAKE = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"), "--cores", "2",
+             "--workflow-profile", str(ROOT / "workflow/profiles/default")]
 CODES = ["140502", "140581"]  # 城区 and 高平市
 T = {"140502": 200.0, "140581": 1000.0}
 
@@ -138,9 +139,9 @@ def test_adding_a_year_schedules_only_that_year_and_the_summaries(case, tmp_path
     result = run(case, tmp_path / "two_years.yaml", "-n")
     assert result.returncode == 0, result.stderr[-3000:]
     out = result.stdout + result.stderr
-    per_year = {"validate_inputs": 1, "align": 1, "grade": 1, "crosstab": 1, "gather_crosstab": 1, "mosaic_grade": 1,
-                "mosaic_landcover": 1, "rates": 1, "compare_targets": 1, "map": 4, "workbook": 1, "gis_outputs": 1,
-                "year_report": 1}
+    per_year = {"validate_year": 1, "align": 1, "grade": 1, "crosstab": 1, "gather_crosstab": 1, "landcover_table": 1,
+                "mosaic_grade": 1, "mosaic_landcover": 1, "county_rates": 1, "compare_targets": 1, "draw_map": 4,
+                "workbook": 1, "gis_outputs": 1, "year_report": 1}
     summaries = {"summarise_years": 1, "transitions": 1, "gather_transitions": 1}
     expected = per_year | summaries | {"all": 1}
     assert _job_counts(out) == expected | {"total": sum(expected.values())}
@@ -241,5 +242,12 @@ def test_snakemake_report_packs_the_registered_outputs(case):
     assert result.returncode == 0, result.stderr[-3000:]
     names = zipfile.ZipFile(case / "report.zip").namelist()
     raw = [n for n in names if "/data/raw/" in n]  # the registered outputs (the archive's own index is outside)
-    for expected in ["report.html", "rate.png", "target_gap.png", "swc_tables.xlsx", "erosion_grade.tif", "counties.gpkg"]:
+    published = [
+        "report.html", "rate.png", "rate.pdf", "target_gap.png", "target_gap.pdf", "grade.pdf", "landcover.pdf",
+        "swc_tables.xlsx", "erosion_grade.tif", "erosion_grade.tif.aux.xml", "erosion_grade.qml", "landcover.tif",
+        "landcover.qml", "counties.gpkg", "county_rates.csv", "target_comparison.csv", "erosion_by_landcover.csv",
+        "rates_by_year.csv", "changes.csv", "progress.csv", "progress_by_county.png",
+    ]
+    for expected in published:
         assert any(n.endswith("/" + expected) for n in raw), expected
+    assert not any(n.endswith("crosstab.nc") or "/aligned/" in n for n in raw)  # intermediates stay out
