@@ -9,7 +9,10 @@ rule mosaic_landcover:
         raster=report(
             "results/{year}/landcover.tif",
             category="GIS",
-            labels={"year": "{year}", "output": "land cover on the analysis grid (COG)"},
+            labels={
+                "year": "{year}",
+                "output": "land cover on the analysis grid (COG)",
+            },
         ),
         aux=report(
             "results/{year}/landcover.tif.aux.xml",

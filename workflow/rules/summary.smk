@@ -81,17 +81,26 @@ rule gather_transitions:
         aux=report(
             "results/summary/change_{year_from}_{year_to}.tif.aux.xml",
             category="Multi-year",
-            labels={"years": "{year_from}–{year_to}", "output": "change map: class names (GDAL)"},
+            labels={
+                "years": "{year_from}–{year_to}",
+                "output": "change map: class names (GDAL)",
+            },
         ),
         qml=report(
             "results/summary/change_{year_from}_{year_to}.qml",
             category="Multi-year",
-            labels={"years": "{year_from}–{year_to}", "output": "change map: QGIS style"},
+            labels={
+                "years": "{year_from}–{year_to}",
+                "output": "change map: QGIS style",
+            },
         ),
         table=report(
             "results/summary/transitions_{year_from}_{year_to}.csv",
             category="Multi-year",
-            labels={"years": "{year_from}–{year_to}", "output": "grade transitions by county"},
+            labels={
+                "years": "{year_from}–{year_to}",
+                "output": "grade transitions by county",
+            },
         ),
     log:
         "logs/summary/gather_transitions_{year_from}_{year_to}.log",
