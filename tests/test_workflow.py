@@ -1,9 +1,11 @@
 """The whole workflow on a small real case, checked against independent computations."""
 
+import re
 import subprocess
 import sys
 from pathlib import Path
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
@@ -36,6 +38,7 @@ def make_case(tmp: Path, **overrides) -> Path:
         "landcover_legend": str(ROOT / "config/landcover_legend.csv"),
         "analysis": {"resolution_m": 30},
         "allowable_loss": {"default_t_km2": 200, "by_county": {"140581": 1000}},
+        "demo": True,  # every published file must then say so (checked below)
         "years": [{"year": 2023, "landcover": str(tmp / "landcover.tif"), "erosion": str(tmp / "erosion.tif"),
                    "erosion_unit": "t/km2/a"}],
     }
@@ -251,3 +254,63 @@ def test_snakemake_report_packs_the_registered_outputs(case):
     for expected in published:
         assert any(n.endswith("/" + expected) for n in raw), expected
     assert not any(n.endswith("crosstab.nc") or "/aligned/" in n for n in raw)  # intermediates stay out
+
+
+# --------------------------------------------------------------------------- deliverables as published
+
+
+def _published_csvs(case: Path) -> list[Path]:
+    per_batch = {p for p in case.glob("results/*/*/*.csv")}  # batch temporaries, not published
+    return sorted(p for p in case.glob("results/**/*.csv") if p not in per_batch and "benchmarks" not in p.parts)
+
+
+def test_every_published_csv_opens_in_excel_with_the_demo_marker(case):
+    from swc_raster.csv_files import DATA_STATUS_COLUMN, DEMO_STATUS
+
+    csvs = _published_csvs(case)
+    assert {p.name for p in csvs} >= {"county_rates.csv", "target_comparison.csv", "erosion_by_landcover.csv",
+                                      "rates_by_year.csv", "changes.csv", "progress.csv"}
+    for path in csvs:
+        raw = path.read_bytes()
+        assert raw.startswith(b"\xef\xbb\xbf"), f"{path.name}: no UTF-8 BOM (Excel on Chinese Windows reads GBK)"
+        text = raw.decode("utf-8-sig")
+        noisy = re.findall(r"-?\d+\.\d{7,}", text)
+        assert not noisy, f"{path.name}: float noise {noisy[:3]}"
+        table = pd.read_csv(path, encoding="utf-8-sig", dtype=str)
+        assert (table[DATA_STATUS_COLUMN] == DEMO_STATUS).all(), path.name
+
+
+def test_published_rasters_are_valid_cogs_with_class_names_and_the_demo_tag(case):
+    from tests.test_deliverables import gdal_band_info, validate_cog
+
+    for name, a_class in (("erosion_grade.tif", "微度"), ("landcover.tif", "林地")):
+        path = case / "results/2023" / name
+        validate_cog(path)
+        info = gdal_band_info(path)
+        assert a_class in info["categories"], (name, info["categories"][:10])
+        assert info["overviews"] >= 1 and info["colours"]
+        assert info["crs"] and "unknown" not in info["crs"].lower()
+        assert "SWC_DEMO" in info["metadata"], name
+        assert not any(str(case) in str(v) for v in info["metadata"].values()), "no internal paths in the metadata"
+        assert (path.parent / (path.stem + ".qml")).is_file() and (path.parent / (path.name + ".aux.xml")).is_file()
+
+
+def test_geopackage_is_styled_and_marked_as_demo(case):
+    import sqlite3
+
+    gpkg = case / "results/2023/counties.gpkg"
+    with sqlite3.connect(gpkg) as con:
+        styled = {row[0] for row in con.execute("SELECT f_table_name FROM layer_styles")}
+    assert "counties" in styled
+    counties = gpd.read_file(gpkg, layer="counties")
+    assert (counties["data_status"] == "演示数据 demo data").all()
+
+
+def test_map_pdfs_carry_their_text(case):
+    from tests._tools import need_tool
+
+    pdftotext = need_tool("pdftotext")
+    for kind in ("rate", "target_gap", "grade", "landcover"):
+        text = subprocess.run([pdftotext, str(case / f"results/2023/maps/{kind}.pdf"), "-"], capture_output=True,
+                              text=True, check=True).stdout
+        assert "演示数据" in text and "城区" in text and "高平市" in text, kind
