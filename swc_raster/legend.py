@@ -1,6 +1,8 @@
 """The land-cover legend: the one reader every stage uses (validation, counting, tables, maps).
 
-A legend is a CSV ``code,name_zh,name_en`` with an optional ``colour`` column (``#RRGGBB``).
+A legend is a CSV ``code,name_zh,name_en`` with an optional ``colour`` column (``#RRGGBB``), or the
+name of a land-cover product whose legend ships with swc-raster (:data:`PRODUCT_LEGENDS`, the CSVs in
+``swc_raster/legends/``; sources: docs/decisions/0007-landcover-legends.md).
 Codes are whole numbers from 1 to 65535: 0 is reserved for "no data" in the aligned
 land-cover rasters (:data:`LANDCOVER_NODATA`), and the rasters are unsigned integers.
 Every problem of the file is collected and raised together (:class:`~swc_raster.errors.ValidationFailed`).
@@ -11,6 +13,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import Final
 
@@ -25,6 +28,18 @@ LANDCOVER_NODATA: Final = 0
 MAX_CODE: Final = 65535
 REQUIRED_COLUMNS: Final = ("code", "name_zh", "name_en")
 _HEX: Final = re.compile(r"^#[0-9A-Fa-f]{6}$")
+
+#: Land-cover products whose legends ship with swc-raster, by the name a config may give instead of a CSV path.
+PRODUCT_LEGENDS: Final = {
+    "gbt21010": "GB/T 21010-2017 land-use classification, the 12 first-level classes (codes 1–12 = 01–12)",
+    "gbt21010_8": "the 8 bulletin classes adapted from GB/T 21010 (建设用地 = 05–09), as the demo legend",
+    "clcd": "CLCD, China Land Cover Dataset 30 m (Yang & Huang 2021), codes 1–9",
+    "globeland30": "GlobeLand30 (Chen et al. 2015), codes 10–100",
+    "esa_worldcover": "ESA WorldCover 10 m v100/v200 (Zanaga et al. 2021, 2022), codes 10–100",
+    "modis_igbp": "MODIS MCD12Q1 LC_Type1 / MCD12C1 Majority_Land_Cover_Type_1, IGBP classes 1–17",
+}
+#: The package folder holding the product legends (``<name>.csv``).
+LEGENDS_PACKAGE_DIR: Final = "legends"
 
 
 @dataclass(frozen=True)
@@ -139,10 +154,42 @@ def read_legend_table(path: str | os.PathLike[str], label: str) -> pd.DataFrame:
         ) from exc
 
 
-def read_legend(path: str | os.PathLike[str], label: str | None = None) -> Legend:
-    """Read and check a legend CSV (UTF-8, with or without BOM); raises with every problem found."""
-    path = Path(path)
-    label = label or f"landcover_legend ({path})"
+def is_product_legend(value: object) -> bool:
+    """Whether a config value names a land-cover product whose legend ships with swc-raster.
+
+    Names are case-insensitive (``CLCD`` = ``clcd``); anything else is read as a CSV path.
+    """
+    return isinstance(value, str) and value.strip().lower() in PRODUCT_LEGENDS
+
+
+def legend_path(path_or_name: str | os.PathLike[str]) -> Path:
+    """The CSV behind a legend setting: the shipped file of a product name, else the path as given.
+
+    A value that is neither a product name nor an existing file but looks like a name (no folder,
+    no suffix) is refused with the list of names, so a misspelt product does not read as a missing file.
+    """
+    if is_product_legend(path_or_name):
+        name = str(path_or_name).strip().lower()
+        return Path(str(resources.files("swc_raster").joinpath(LEGENDS_PACKAGE_DIR, f"{name}.csv")))
+    path = Path(path_or_name)
+    if isinstance(path_or_name, str) and not path.exists() and not path.suffix and len(path.parts) == 1:
+        raise InputError(
+            f"landcover_legend ({path_or_name})",
+            f"{str(path_or_name)!r} is neither a land-cover product swc-raster knows nor an existing file.",
+            f"give one of {', '.join(PRODUCT_LEGENDS)} or the path of a CSV code,name_zh,name_en.",
+        )
+    return path
+
+
+def read_legend(path_or_name: str | os.PathLike[str], label: str | None = None) -> Legend:
+    """Read and check a legend: a CSV path (UTF-8, with or without BOM) or a product name (:data:`PRODUCT_LEGENDS`).
+
+    Raises with every problem found.
+    """
+    path = legend_path(path_or_name)
+    if label is None:
+        shown = str(path_or_name).strip().lower() if is_product_legend(path_or_name) else str(path)
+        label = f"landcover_legend ({shown})"
     table = read_legend_table(path, label)
     table.columns = [str(c).strip() for c in table.columns]
     problems = legend_problems(table, label)
