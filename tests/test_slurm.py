@@ -7,7 +7,7 @@ profile (``tests/slurm/profile``). Two cluster runs, as a site would live throug
 
 1. a job of the rule ``align`` is killed with ``scancel`` while it writes its raster; Snakemake
    (``--retries 0``) reports it and stops after the other batch;
-2. the rerun, in which the first attempt of the rule ``rates`` gets 50 MB, so SLURM kills it for
+2. the rerun, in which the first attempt of the rule ``county_rates`` gets 50 MB, so SLURM kills it for
    memory, and ``--retries 1`` resubmits it with 1000 MB.
 
 The outputs of the two runs together must equal, value for value, those of a local run of the
@@ -42,7 +42,7 @@ YEAR = "2023"
 TARGETS = [f"results/{YEAR}/county_rates.csv", f"results/{YEAR}/erosion_by_landcover.csv",
            f"results/{YEAR}/erosion_grade.tif"]
 CANCELLED_RULE = "align"  # long enough (tens of seconds) to be killed while it writes
-STARVED_RULE = "rates"  # one job: its first attempt gets too little memory
+STARVED_RULE = "county_rates"  # one job: its first attempt gets too little memory
 STARVED_MEM = f"{STARVED_RULE}:mem_mb=50 if attempt == 1 else 1000"
 RUN_TIMEOUT_S = 900  # a run of this size takes a few minutes; a hang (a lost job state) fails the test
 SNAKEMAKE = [sys.executable, "-m", "snakemake", *TARGETS, "--snakefile", str(ROOT / "Snakefile"),
@@ -168,7 +168,7 @@ def cancelled(local) -> dict:
 
 @pytest.fixture(scope="module")
 def rerun(cancelled) -> dict:
-    """Cluster run 2: the rerun, with a first ``rates`` attempt that SLURM kills for memory."""
+    """Cluster run 2: the rerun, with a first ``county_rates`` attempt that SLURM kills for memory."""
     path = cancelled["path"]
     started = time.monotonic()
     run = snakemake(path, *ON_CLUSTER, "--retries", "1", "--set-resources", STARVED_MEM)
