@@ -303,4 +303,5 @@ def test_filegdb_input_reads_the_same(tmp_path, files):
     gpd.read_file(files[1], layer="data").to_file(gdb, layer="patches", driver="OpenFileGDB")
     patches = read_erosion_patches(gdb, layer="patches", analysis_crs=ALBERS, grade_field="QSQD")
     assert patches.grade.tolist() == [p[1] for p in PATCHES]
-    assert shapely.area(patches.geometry).sum() / 1e6 == pytest.approx(48 + 4 + 1 + 6, abs=1e-6)
+    # ring 64 − 16, two parts 1×2 + 4×2, island 1, 微度 patch 2×3
+    assert shapely.area(patches.geometry).sum() / 1e6 == pytest.approx(48 + 10 + 1 + 6, abs=1e-6)
