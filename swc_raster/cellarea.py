@@ -66,24 +66,39 @@ def cell_areas_km2(ds: Any, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
         det = abs(t.a * t.e - t.b * t.d) * to_rad * to_rad
         area = _mn(phi, a, e2) * np.cos(phi) * det
         return np.broadcast_to(area, np.broadcast_shapes(rows.shape, cols.shape)) / 1e6
-    to_m = crs.axis_info[0].unit_conversion_factor or 1.0
-    map_area = abs(t.a * t.e - t.b * t.d) * to_m * to_m
-    x, y = apply_affine(t, cols + 0.5, rows + 0.5)
-    x, y = np.broadcast_arrays(np.asarray(x, dtype="float64"), np.asarray(y, dtype="float64"))
-    geo = crs.geodetic_crs
-    lon, lat = pyproj.Transformer.from_crs(crs, geo, always_xy=True).transform(x, y)
-    proj = pyproj.Proj(crs)
-    factors = proj.get_factors(np.asarray(lon), np.asarray(lat))
-    scale = np.asarray(factors.areal_scale, dtype="float64").reshape(x.shape)
-    area = map_area / scale
-    radius = _spherical_radius(proj.definition_string())
-    if radius is not None:
-        # Spherical formulas applied to ellipsoidal coordinates (EPSG:3857 Pseudo-Mercator):
-        # get_factors is relative to the sphere; rescale to the datum ellipsoid's area element.
-        a, e2 = _ellipsoid(crs)
-        phi = np.radians(np.asarray(lat, dtype="float64")).reshape(x.shape)
-        area = area * _mn(phi, a, e2) / (radius * radius)
-    return area / 1e6
+    return ProjectedAreas(crs).km2(t, rows, cols)
+
+
+class ProjectedAreas:
+    """Ground areas of cells of a projected CRS, with the transformer and projection made once.
+
+    Map area of a cell (|det| of the geotransform) divided by the projection's areal scale
+    factor at the cell centre (``pyproj.Proj.get_factors``).
+    """
+
+    def __init__(self, crs: pyproj.CRS):
+        self.crs = crs
+        self.to_m = crs.axis_info[0].unit_conversion_factor or 1.0
+        self.to_geo = pyproj.Transformer.from_crs(crs, crs.geodetic_crs, always_xy=True)
+        self.proj = pyproj.Proj(crs)
+        self.radius = _spherical_radius(self.proj.definition_string())
+
+    def km2(self, t: Any, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        """Area (km²) of the cells at pixel indices ``rows``, ``cols`` (broadcastable) of a raster with transform ``t``."""
+        map_area = abs(t.a * t.e - t.b * t.d) * self.to_m * self.to_m
+        x, y = apply_affine(t, np.asarray(cols, dtype="float64") + 0.5, np.asarray(rows, dtype="float64") + 0.5)
+        x, y = np.broadcast_arrays(np.asarray(x, dtype="float64"), np.asarray(y, dtype="float64"))
+        lon, lat = self.to_geo.transform(x, y)
+        factors = self.proj.get_factors(np.asarray(lon), np.asarray(lat))
+        scale = np.asarray(factors.areal_scale, dtype="float64").reshape(x.shape)
+        area = map_area / scale
+        if self.radius is not None:
+            # Spherical formulas applied to ellipsoidal coordinates (EPSG:3857 Pseudo-Mercator):
+            # get_factors is relative to the sphere; rescale to the datum ellipsoid's area element.
+            a, e2 = _ellipsoid(self.crs)
+            phi = np.radians(np.asarray(lat, dtype="float64")).reshape(x.shape)
+            area = area * _mn(phi, a, e2) / (self.radius * self.radius)
+        return area / 1e6
 
 
 def _spherical_radius(definition: str) -> float | None:

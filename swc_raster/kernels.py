@@ -112,6 +112,44 @@ def count_keys_labelled(labels, key, counts):
         counts[labels[i], 0, key[i]] += 1
 
 
+@njit(cache=True, nogil=True)
+def count_keys_rows(key, width, row_w, counts):
+    """``counts[lane, k] += row_w[row]`` for every key ``k`` of a C-ordered tile ``width`` cells wide.
+
+    ``row_w`` is the true area (or 1) of a cell of each row; ``counts`` float64 LANES × keys.
+    Sums of ones are exact, so weights of 1 give the integer counts of :func:`count_keys`.
+    """
+    n_rows = key.size // width
+    m = width - width % LANES
+    for r in range(n_rows):
+        wr = row_w[r]
+        base = r * width
+        for i in range(base, base + m, LANES):
+            counts[0, key[i]] += wr
+            counts[1, key[i + 1]] += wr
+            counts[2, key[i + 2]] += wr
+            counts[3, key[i + 3]] += wr
+        for i in range(base + m, base + width):
+            counts[0, key[i]] += wr
+
+
+@njit(cache=True, nogil=True)
+def count_keys_labelled_rows(labels, key, width, row_w, counts):
+    """``counts[label, lane, k] += row_w[row]`` per cell (``counts`` float64: labels × LANES × keys)."""
+    n_rows = key.size // width
+    m = width - width % LANES
+    for r in range(n_rows):
+        wr = row_w[r]
+        base = r * width
+        for i in range(base, base + m, LANES):
+            counts[labels[i], 0, key[i]] += wr
+            counts[labels[i + 1], 1, key[i + 1]] += wr
+            counts[labels[i + 2], 2, key[i + 2]] += wr
+            counts[labels[i + 3], 3, key[i + 3]] += wr
+        for i in range(base + m, base + width):
+            counts[labels[i], 0, key[i]] += wr
+
+
 def compile_now(wide_keys: bool = False) -> None:
     """Compile (or load from numba's cache, ≈ 0.1 s) the kernels for the key types the engine will use.
 
@@ -129,12 +167,14 @@ def compile_now(wide_keys: bool = False) -> None:
         mark_gap(key, np.zeros(4, np.bool_))
         count_keys(key, np.zeros((LANES, 16), np.int64))
         count_keys_labelled(labels, key, np.zeros((2, LANES, 16), np.int64))
+        count_keys_rows(key, 2, np.ones(2), np.zeros((LANES, 16)))
+        count_keys_labelled_rows(labels, key, 2, np.ones(2), np.zeros((2, LANES, 16)))
         edge = np.array([0.5]), np.array([0.0]), np.array([0.5]), np.array([2.0])
         cover, touched, cells = np.zeros((2, 2, 3)), np.zeros((2, 2), np.uint8), np.zeros(4, np.int64)
         n = accumulate_edges(*edge, np.array([1], np.int64), cover, touched, cells)
         for gap in (np.zeros(0, np.bool_), np.zeros(4, np.bool_)):
             correct_boundary_cells(cover, touched, np.sort(cells[:n]), labels, codes, erosion, gap,
-                                   np.array([0, t], np.float32), nodata, np.zeros((2, 16)))
+                                   np.array([0, t], np.float32), nodata, np.zeros((2, 16)), np.ones(2))
 
 
 # --------------------------------------------------------------------------- fractional coverage of boundary cells
@@ -214,7 +254,8 @@ def _take_column(acc, run, r, c):
 
 
 @njit(cache=True, nogil=True)
-def correct_boundary_cells(acc, touched, cells, centre_labels, codes, erosion, gap, t_of_label, nodata, corrections):
+def correct_boundary_cells(acc, touched, cells, centre_labels, codes, erosion, gap, t_of_label, nodata, corrections,
+                           row_w):
     """Turn the pixel-centre counts of the crossed cells into coverage-weighted ones.
 
     ``cells`` (sorted flat indices) are the cells listed by accumulate_edges.
@@ -223,7 +264,7 @@ def correct_boundary_cells(acc, touched, cells, centre_labels, codes, erosion, g
     [0, 1], minus 1 if the cell's centre gave it label j, it is added to
     ``corrections[j, key]`` with the key the cell gets with label j's T.
     ``acc`` and ``touched`` are left zeroed for the next tile.  ``gap`` empty:
-    no gap cells.
+    no gap cells.  Each correction is weighted by its row's cell area ``row_w[row]``.
     """
     n_labels = acc.shape[0]
     w = touched.shape[1]
@@ -250,6 +291,6 @@ def correct_boundary_cells(acc, touched, cells, centre_labels, codes, erosion, g
             if delta == 0.0:
                 continue
             g = _GAP if any_gap and gap[i] else _grade(a, a >= t_of_label[j], nodata)
-            corrections[j, (codes[i] << 3) | g] += delta
+            corrections[j, (codes[i] << 3) | g] += delta * row_w[r]
     if row >= 0:
         _take_column(acc, run, row, last + 1)

@@ -46,7 +46,8 @@ from swc_raster.footprint import raster_footprint
 from swc_raster.atomic import atomic_path
 from swc_raster.boundaries import zones_in_window
 from swc_raster.grading import ALL_CODES, GAP_GRADE, OUTSIDE, grade_modulus
-from swc_raster.grid import AnalysisGrid
+from swc_raster.grid import AnalysisGrid, CellAreas
+from swc_raster.sources import GridSource
 from swc_raster.logs import progress
 
 N_GRADES = len(ALL_CODES)  # 0..7
@@ -247,11 +248,13 @@ def burn_centres(polys: np.ndarray, part: np.ndarray, label: np.ndarray, x0: np.
 class _Counter:
     """One worker's state: datasets, polygons, the erosion footprint, buffers and count accumulators."""
 
-    def __init__(self, landcover: str, erosion: str, counties_wkb: list[bytes], zone_ids: np.ndarray,
-                 t_by_zone: np.ndarray, footprint_wkb: bytes | None, grid_transform, lut: np.ndarray,
+    def __init__(self, landcover: dict, erosion: dict, counties_wkb: list[bytes], zone_ids: np.ndarray,
+                 t_by_zone: np.ndarray, footprint_wkb: bytes | None, grid: AnalysisGrid, lut: np.ndarray,
                  n_zones: int, n_classes: int, tile: int):
-        self.lc = rasterio.open(landcover)
-        self.ero = rasterio.open(erosion)
+        self.lc = GridSource(grid=grid, kind="landcover", **landcover)
+        self.ero = GridSource(grid=grid, kind="erosion", **erosion)
+        self.areas = CellAreas(grid)
+        grid_transform = grid.transform
         self.nodata = np.float32(EROSION_NODATA)
         self.geoms = shapely.from_wkb(counties_wkb)
         shapely.prepare(self.geoms)
@@ -264,7 +267,7 @@ class _Counter:
         self.transform = grid_transform
         self.res_x, self.res_y = abs(grid_transform.a), abs(grid_transform.e)
         self.n_zones, self.n_classes, self.tile = n_zones, n_classes, tile
-        self.lc_u8 = np.dtype(self.lc.dtypes[0]) == np.uint8
+        self.lc_u8 = self.lc.dtype == np.uint8
         # keys of raw codes (uint8 land cover, codes < 32) and of legend indices (anything else)
         self.n_index_keys = n_classes * N_GRADES
         key_type = np.uint8 if self.n_index_keys <= 256 else np.uint16  # as compile_now(wide_keys) expects
@@ -272,15 +275,16 @@ class _Counter:
         raw = np.arange(256)
         # raw key → index key: 8 · legend index of the code + grade
         self.raw_to_index = lut[raw >> 3] * N_GRADES + (raw & 7)
-        self.acc = {"raw": np.zeros((n_zones + 1, kernels.LANES, 256), dtype="int64"),
-                    "index": np.zeros((n_zones + 1, kernels.LANES, self.n_index_keys), dtype="int64")}
+        # cell areas (or cells, on an equal-area grid) by zone, lane and key
+        self.acc = {"raw": np.zeros((n_zones + 1, kernels.LANES, 256)),
+                    "index": np.zeros((n_zones + 1, kernels.LANES, self.n_index_keys))}
         # boundary cells: coverage minus pixel-centre count, by zone and key
         self.frac = {"raw": np.zeros((n_zones + 1, 256)), "index": np.zeros((n_zones + 1, self.n_index_keys))}
         self.cover_acc = np.zeros(0)  # signed-area accumulator of the counties of a tile, grown as needed
         self.touched = np.zeros(tile * tile, dtype=np.uint8)
         self.cells = np.empty(tile * tile, dtype=np.int64)  # the cells county edges cross in a tile
         t2 = tile * tile
-        self.buf = {"lc": np.empty(t2, dtype=self.lc.dtypes[0]), "ero": np.empty(t2, dtype=np.float32),
+        self.buf = {"lc": np.empty(t2, dtype=self.lc.dtype), "ero": np.empty(t2, dtype=np.float32),
                     "raw": np.empty(t2, dtype=np.uint8), "index": np.empty(t2, dtype=key_type),
                     "codes": np.empty(t2, dtype=key_type)}
 
@@ -403,8 +407,9 @@ class _Counter:
         cells crossed by the counties' ``edges`` are corrected to their coverage.
         """
         h, w = int(tw.height), int(tw.width)
-        lc = self.lc.read(1, window=tw, out=self._b("lc", h, w)).reshape(-1)
-        ero = self.ero.read(1, window=tw, out=self._b("ero", h, w)).reshape(-1)
+        lc = self.lc.read(tw, out=self._b("lc", h, w)).reshape(-1)
+        ero = self.ero.read(tw, out=self._b("ero", h, w)).reshape(-1)
+        row_w = self.areas.rows(int(tw.row_off), h, int(tw.col_off), w)
         if self.lc_u8 and int(lc.max()) < 32:
             kind, codes = "raw", lc
         else:
@@ -421,11 +426,11 @@ class _Counter:
             kernels.mark_gap(key, gap.reshape(-1))
         acc = self.acc[kind]
         if zl is None:
-            kernels.count_keys(key, acc[zones[0]])
+            kernels.count_keys_rows(key, w, row_w, acc[zones[0]])
             return
-        local = np.zeros((len(geoms) + 1, kernels.LANES, acc.shape[2]), dtype="int64")
+        local = np.zeros((len(geoms) + 1, kernels.LANES, acc.shape[2]))
         labels = zl.reshape(-1)
-        kernels.count_keys_labelled(labels, key, local)
+        kernels.count_keys_labelled_rows(labels, key, w, row_w, local)
         acc[zones] += local[1:]
         if edges is None:
             return
@@ -439,7 +444,8 @@ class _Counter:
         corrections = np.zeros((len(geoms) + 1, acc.shape[2]))
         no_gap = np.zeros(0, dtype=np.bool_)
         kernels.correct_boundary_cells(cover, touched, crossed, labels, codes, ero,
-                                       no_gap if gap is None else gap.reshape(-1), t_of_label, self.nodata, corrections)
+                                       no_gap if gap is None else gap.reshape(-1), t_of_label, self.nodata, corrections,
+                                       row_w)
         self.frac[kind][zones] += corrections[1:]
 
 
@@ -481,11 +487,16 @@ def _check_erosion_raster(path: str | Path, grid: AnalysisGrid) -> None:
 def crosstab(landcover_aligned: str | Path, erosion_aligned: str | Path, counties: gpd.GeoDataFrame,
              legend_codes: Sequence[int], grid: AnalysisGrid, t_by_zone: Sequence[float], *,
              footprint: shapely.Geometry | None = None, window_size: int = 2048,
-             workers: int | None = None) -> xr.DataArray:
+             workers: int | None = None, erosion_unit: str | None = None, landcover_resampling: str = "auto",
+             erosion_resampling: str = "auto") -> xr.DataArray:
     """Area (km²) per county × land-cover class × SL 190 grade, from one pass over the grid.
 
-    ``erosion_aligned`` is the modulus in t/(km²·a) on ``grid`` (float32, nodata
-    −9999, as ``align_erosion`` writes it); each cell is graded with the T of its
+    The two rasters are read onto ``grid`` as they are (:class:`swc_raster.sources.GridSource`:
+    a plain read when on the grid's lattice, else nearest neighbour through an exact coarse
+    lattice, else GDAL's warper), each cell weighted by its true area (:class:`CellAreas`).
+    ``erosion_unit`` None: ``erosion_aligned`` is the modulus in t/(km²·a) on ``grid`` (float32,
+    nodata −9999, as ``align_erosion`` writes it); otherwise it is a source raster in that unit.
+    Each cell is graded with the T of its
     county, ``t_by_zone[zone]``, exactly as ``write_grade_raster`` grades it.
     ``footprint`` (grid CRS) is the erosion raster's coverage: county land
     outside it is grade 7 (data gap); None means the raster covers the grid.
@@ -494,7 +505,8 @@ def crosstab(landcover_aligned: str | Path, erosion_aligned: str | Path, countie
     ``workers`` processes (default: all cores) share the windows.
     """
     check_window_size(window_size)
-    _check_erosion_raster(erosion_aligned, grid)
+    if erosion_unit is None:
+        _check_erosion_raster(erosion_aligned, grid)
     n_zones = int(counties["zone"].max())
     t_by_zone = np.asarray(t_by_zone, dtype="float64")
     if len(t_by_zone) <= n_zones:
@@ -504,9 +516,12 @@ def crosstab(landcover_aligned: str | Path, erosion_aligned: str | Path, countie
     windows = grid.windows(window_size)
     workers = max(1, min(workers or os.cpu_count() or 1, len(windows)))
     kernels.compile_now(wide_keys=n_classes * N_GRADES > 256)  # before forking: the workers inherit the kernels
-    args = (str(landcover_aligned), str(erosion_aligned), shapely.to_wkb(np.asarray(counties.geometry.values)).tolist(),
+    lc_spec = {"path": str(landcover_aligned), "resampling": landcover_resampling, "label": "land cover"}
+    ero_spec = {"path": str(erosion_aligned), "unit": erosion_unit or "t/km2/a", "resampling": erosion_resampling,
+                "label": "erosion"}
+    args = (lc_spec, ero_spec, shapely.to_wkb(np.asarray(counties.geometry.values)).tolist(),
             counties["zone"].to_numpy(), t_by_zone, None if footprint is None else shapely.to_wkb(footprint),
-            grid.transform, lut, n_zones, n_classes, min(TILE, window_size))
+            grid, lut, n_zones, n_classes, min(TILE, window_size))
     total = np.zeros((n_zones + 1, n_classes, N_GRADES))
     if workers == 1:
         with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB):
@@ -522,12 +537,14 @@ def crosstab(landcover_aligned: str | Path, erosion_aligned: str | Path, countie
             for counts in progress(pool.map(_count_windows, chunks), len(chunks), "counting"):
                 total += counts
     zone_to_code = dict(zip(counties["zone"], counties["county_code"]))
-    area = np.maximum(total[1:], 0.0) * grid.cell_area_km2  # −1e−13 cells of rounding in coverage sums → 0
+    scale = CellAreas(grid).scale_km2
+    area = np.maximum(total[1:], 0.0) * scale  # −1e−13 cells of rounding in coverage sums → 0
     return xr.DataArray(
         area, dims=("county_code", "landcover_code", "grade_code"),
         coords={"county_code": [zone_to_code[z] for z in range(1, n_zones + 1)],
                 "landcover_code": [0, *[int(c) for c in legend_codes]], "grade_code": list(ALL_CODES)},
-        name="area_km2", attrs={"units": "km2", "edge_rule": "coverage fraction", "cell_area_km2": grid.cell_area_km2},
+        name="area_km2", attrs={"units": "km2", "edge_rule": "coverage fraction",
+               "cell_area": "res² (equal-area grid)" if grid.equal_area else "true area of each row's cells"},
     )
 
 
