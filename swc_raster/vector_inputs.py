@@ -351,6 +351,27 @@ def crosstab_exact(
     return _table(area / 1e6, counties, lc_codes, "exact polygon overlay")
 
 
+def uncovered_rule_notes(table: xr.DataArray, patches: ErosionPatches, uncovered: Uncovered) -> list[str]:
+    """Signs in the data that the declared rule for land without a patch may be the wrong one.
+
+    ``slight`` with 微度 patches in the layer: the layer looks like a full-coverage grade map, whose
+    holes would be missing data (``gap``). ``slight`` with a county no patch reaches: the layer may not
+    cover that county at all, and its rate of 100 % would rest on no data.
+    """
+    notes: list[str] = []
+    if uncovered == "slight":
+        if patches.grade is not None and (patches.grade == 1).any():
+            notes.append(f"{patches.source}: {int((patches.grade == 1).sum())} patch(es) are 微度, so the layer looks "
+                         "like a full-coverage grade map; land without a patch is counted as 微度 (uncovered: slight). "
+                         "If the map leaves land out because it has no data there, declare uncovered: gap.")
+        patched = table.sel(grade_code=[g for g in ALL_CODES if g not in (0, 1, GAP_GRADE)]).sum(
+            ["landcover_code", "grade_code"])
+        for code in table.county_code.values[(patched == 0).values]:
+            notes.append(f"{patches.source}: no eroded patch reaches county {code}; its rate is 100 % only if the "
+                         "layer covers that county (otherwise declare uncovered: gap or add its patches).")
+    return notes
+
+
 def _clip(geoms: np.ndarray, county: shapely.Geometry) -> np.ndarray:
     """Each geometry's part inside the (prepared) county; those wholly inside are kept as they are."""
     inside = shapely.contains_properly(county, geoms)

@@ -305,3 +305,17 @@ def test_filegdb_input_reads_the_same(tmp_path, files):
     assert patches.grade.tolist() == [p[1] for p in PATCHES]
     # ring 64 − 16, two parts 1×2 + 4×2, island 1, 微度 patch 2×3
     assert shapely.area(patches.geometry).sum() / 1e6 == pytest.approx(48 + 10 + 1 + 6, abs=1e-6)
+
+
+def test_signs_that_the_uncovered_rule_is_wrong_are_reported(files):
+    from swc_raster.vector_inputs import uncovered_rule_notes
+
+    landuse, patches = _read(files)
+    three = gpd.GeoDataFrame({"county_code": ["A", "B", "C"]},
+                             geometry=[*_counties().geometry, _polygon([((30, 0, 40, 10), 1)])], crs=ALBERS)
+    t = {**T, "C": 200.0}
+    table = crosstab_exact(three, patches, landuse=landuse, legend_codes=LEGEND.codes, t_by_county=t,
+                           uncovered="slight")
+    notes = uncovered_rule_notes(table, patches, "slight")
+    assert len(notes) == 2 and "1 patch(es) are 微度" in notes[0] and "county C" in notes[1]
+    assert uncovered_rule_notes(table, patches, "gap") == []
