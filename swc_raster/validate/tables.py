@@ -8,7 +8,7 @@ from collections import Counter
 from typing import Any
 
 from swc_raster.errors import FileProblem, InputError, InputFileError, ValidationFailed
-from swc_raster.legend import read_legend
+from swc_raster.legend import is_product_legend, legend_path, read_legend
 from swc_raster.names import normalise_code, normalise_name
 from swc_raster.validate.boundaries import BoundaryCodes
 from swc_raster.validate.context import Context, check_file, fmt_list
@@ -29,7 +29,7 @@ def legend_codes(ctx: Context) -> set[int] | None:
         )
         return None
     label = f"landcover_legend ({rel})"
-    path = check_file(ctx, label, rel)
+    path = legend_path(rel) if is_product_legend(rel) else check_file(ctx, label, rel)
     if path is None:
         return None
     try:

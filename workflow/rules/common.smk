@@ -24,7 +24,7 @@ SWC_ENV = str(Path(_REPO) / "environment.yml")
 from swc_raster.batches import plan
 from swc_raster.config import Settings, validate_config
 from swc_raster.errors import ValidationFailed
-from swc_raster.legend import read_legend
+from swc_raster.legend import legend_path, read_legend
 from swc_raster.method import method_record
 from swc_raster.stages import MAP_KINDS
 from swc_raster.validate import check_header
@@ -62,7 +62,9 @@ if _problems:
 
 # The legend's codes are what counting and validation depend on; its names only reach
 # the tables and maps that print them (input files there), so a renamed class redoes no count.
-LEGEND_CODES = read_legend(SETTINGS.landcover_legend).codes
+# The legend as a file: the configured CSV, or the shipped table of a named product (e.g. `clcd`).
+LEGEND_CSV = str(legend_path(SETTINGS.landcover_legend))
+LEGEND_CODES = read_legend(LEGEND_CSV).codes
 BATCHES = plan(
     SETTINGS.boundaries,
     SETTINGS.split,
@@ -108,7 +110,7 @@ def batch_codes(wildcards):
 # Declared resources. Memory is bounded by the processing window, not by the grid, so
 # it is a fixed budget, doubled on each retry (--retries) after a job was killed for
 # memory; runtime scales with the batch's cell count and with the attempt (rough costs
-# on one core: ~0.2 µs per cell to warp and write, ~0.05 µs per cell to grade or count).
+# on one core: ~0.05 µs per cell to read, resample, grade and count; ~0.2 µs to write a raster).
 def mem_mb(base):
     """A rule's memory (MB): ``base`` on the first attempt, ``base × attempt`` on retries."""
 
@@ -121,6 +123,28 @@ def mem_mb(base):
 def runtime_min_for(wildcards, attempt):
     cells = BATCHES[wildcards.batch].cells
     return max(5, int(attempt * cells * 0.3e-6 / 60) + 5)
+
+
+# The analysis grid (analysis.grid): "source" counts on the lattice of one erosion raster (the
+# first year's that is a delivered file, else the first CSLE year's A raster), declared as an input
+# of prepare_batch; its resolution is then the raster's, so resolution_m is not a parameter.
+def _grid_reference():
+    if SETTINGS.analysis.grid != "source":
+        return None
+    files = [y for y in sorted(YEARS) if not YEARS[y].is_csle]
+    return YEARS[(files or sorted(YEARS))[0]].erosion
+
+
+GRID_REFERENCE = _grid_reference()
+GRID_RESOLUTION_M = None if GRID_REFERENCE else SETTINGS.analysis.resolution_m
+
+
+def grid_inputs(wildcards):
+    """prepare_batch's input files: the prepared counties and, on a source grid, the raster that defines it."""
+    inputs = {"counties": "results/common/counties.gpkg"}
+    if GRID_REFERENCE:
+        inputs["grid_source"] = GRID_REFERENCE
+    return inputs
 
 
 def t_of_batch(wildcards):
@@ -211,7 +235,7 @@ def map_inputs(wildcards):
         "grade": {"grade": f"results/{y}/erosion_grade.tif"},
         "landcover": {
             "landcover": f"results/{y}/landcover.tif",
-            "legend": SETTINGS.landcover_legend,
+            "legend": LEGEND_CSV,
         },
     }[wildcards.kind]
     return inputs

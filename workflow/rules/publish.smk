@@ -4,7 +4,7 @@
 rule mosaic_landcover:
     input:
         rasters=batch_files("results/{year}/{batch}/aligned/landcover.tif"),
-        legend=SETTINGS.landcover_legend,
+        legend=LEGEND_CSV,
     output:
         raster=report(
             "results/{year}/landcover.tif",
