@@ -81,16 +81,30 @@ def _warp_to(src, grid: AnalysisGrid, out_path: Path, dtype: str, nodata: float,
 
 def align_landcover(src_path: str | Path, grid: AnalysisGrid, out_path: str | Path,
                     method: Literal["auto", "nearest", "mode"] = "auto", window_size: int = 2048) -> str:
-    """Write the land-cover raster onto ``grid`` (uint8/uint16 codes, 0 = no data). Returns the method used."""
+    """Write the land-cover raster onto ``grid`` (uint8/uint16 codes, 0 = no data). Returns the method used.
+
+    On the grid's lattice a plain copy; nearest neighbour through the exact coarse lattice of
+    :mod:`swc_raster.sources`; mode (coarsening) through GDAL's warper.
+    """
+    from swc_raster.sources import GridSource
+
     with open_raster(src_path, "land cover") as src:
-        if method == "auto":
-            rs = _resampling(src, grid, Resampling.mode, Resampling.nearest)
-        else:
-            rs = Resampling[method]
         check_landcover_dtype(src.dtypes[0], "land cover", src_path)
-        dtype = aligned_landcover_dtype(src.dtypes[0])
-        _warp_to(src, grid, Path(out_path), dtype, LANDCOVER_NODATA, rs, window_size)
-    return rs.name
+    reader = GridSource(src_path, grid, kind="landcover", resampling=method, label="land cover")
+    try:
+        if reader.mode == "warp":
+            rs = Resampling[reader.method]
+            with open_raster(src_path, "land cover") as src:
+                _warp_to(src, grid, Path(out_path), str(reader.dtype), LANDCOVER_NODATA, rs, window_size)
+            return rs.name
+        with atomic_path(out_path) as tmp, \
+                rasterio.open(tmp, "w", **grid.profile(str(reader.dtype), LANDCOVER_NODATA), num_threads=2) as dst:
+            windows = grid.windows(512)
+            for win in progress(windows, len(windows), f"land cover onto the grid ({reader.method})"):
+                dst.write(reader.read(win), 1, window=win)
+        return "nearest" if reader.mode == "nearest" else reader.method
+    finally:
+        reader.close()
 
 
 def align_erosion(src_path: str | Path, unit: str, grid: AnalysisGrid, out_path: str | Path,

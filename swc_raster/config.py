@@ -137,10 +137,14 @@ class BoundarySource:
 
 @dataclass(frozen=True)
 class Analysis:
+    """Where counting happens: ``grid`` ``source`` (the erosion raster's own grid) or ``equal_area``
+    (``crs`` at ``resolution_m``); ``crs`` is also the CRS of the prepared boundaries' areas and maps."""
+
     crs: str
     resolution_m: float
     landcover_resampling: str
     erosion_resampling: str
+    grid: str = "source"
 
 
 @dataclass(frozen=True)
@@ -235,7 +239,10 @@ class Settings:
             boundaries=BoundarySource(b["path"], b["layer"], b["code_field"], b["name_field"], b["name_en_field"]),
             targets=c["targets"],
             landcover_legend=c["landcover_legend"],
-            analysis=Analysis(a["crs"], float(a["resolution_m"]), a["landcover_resampling"], a["erosion_resampling"]),
+            analysis=Analysis(
+                a["crs"], float(a["resolution_m"]), a["landcover_resampling"], a["erosion_resampling"],
+                a.get("grid", "source"),
+            ),
             allowable_loss=AllowableLoss(
                 float(al["default_t_km2"]), _frozen({str(k): float(t) for k, t in al["by_county"].items()})
             ),

@@ -131,6 +131,12 @@ class GridSource:
             self.per_pixel = self.unit == T_PIXEL
             if not self.per_pixel:
                 self.factor = float(to_t_km2(np.array([1.0]), self.unit)[0])
+        if kind == "erosion" and self.per_pixel and self.mode == "warp":
+            from swc_raster.errors import InputError
+
+            raise InputError(f"erosion ({path})", f"is in t/pixel/a and would be resampled by {self.method}, which "
+                             "mixes pixels of different areas.", "set analysis.erosion_resampling: nearest, or "
+                             "convert the raster to t/km2/a first.")
         self.g_row, self.g_col = grid.global_offset
         self.r_shift = round((self.src.transform.f - grid.y0) / grid.res) if self.mode == "direct" else 0
         self.c_shift = round((grid.x0 - self.src.transform.c) / grid.res) if self.mode == "direct" else 0
@@ -247,8 +253,6 @@ class GridSource:
 
         if self._vrt is None:
             src = self.src
-            if self.kind == "erosion" and self.per_pixel:
-                raise NotImplementedError("t/pixel with the warp path is handled by align.align_erosion")
             g = self.grid
             self._vrt = WarpedVRT(src, crs=g.crs, transform=g.transform, width=g.width, height=g.height,
                                   resampling=Resampling[self.method], dtype=self.src.dtypes[0],

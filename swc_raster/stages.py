@@ -66,12 +66,19 @@ def prepare_batch(
     *,
     codes: Sequence[str],
     analysis_crs: str,
-    resolution_m: float,
+    resolution_m: float | None,
+    analysis_grid: str = "equal_area",
+    grid_source: str | Path | None = None,
     out_gpkg: str | Path,
     out_grid: str | Path,
-    out_zones: str | Path,
+    out_zones: str | Path | None = None,
 ) -> AnalysisGrid:
-    """One batch's counties (zone ids 1..n), its analysis grid and its zone raster."""
+    """One batch's counties (zone ids 1..n, in the grid's CRS) and its analysis grid.
+
+    ``analysis_grid`` ``source``: the grid is the lattice of the raster ``grid_source`` (the
+    erosion raster) cut to the batch; ``equal_area``: ``analysis_crs`` at ``resolution_m``.
+    ``out_zones`` (optional) also writes the zone raster (see :func:`batch_zones`).
+    """
     counties = read_prepared(counties_gpkg)
     batch = counties[counties.county_code.isin(set(codes))].reset_index(drop=True)
     missing = sorted(set(codes) - set(batch.county_code))
@@ -82,22 +89,50 @@ def prepare_batch(
             "rerun prepare_boundaries (the boundaries file changed after planning).",
         )
     batch["zone"] = np.arange(1, len(batch) + 1, dtype="int32")
-    grid = AnalysisGrid.covering(tuple(batch.total_bounds), analysis_crs, resolution_m)
-    cells = zonal.write_zones_raster(batch, grid, out_zones)
+    grid = _batch_grid(batch, analysis_grid, analysis_crs, resolution_m, grid_source)
+    if grid.crs_wkt != batch.crs.to_wkt():
+        batch = batch.to_crs(grid.crs_wkt)
     # A county holding no cell centre would be missing from every raster (one county per cell) and its
     # rate would rest on slivers alone; such polygons are boundary errors: stop before any raster work.
-    empty = [f"{c} {n}" for z, c, n in zip(batch.zone, batch.county_code, batch.county_name) if cells[z] == 0]
+    thin = set(zonal.counties_without_cell_centre(batch, grid))
+    empty = [f"{c} {n}" for z, c, n in zip(batch.zone, batch.county_code, batch.county_name) if z in thin]
     if empty:
-        Path(out_zones).unlink()
         raise CoverageError(
             f"counties {', '.join(empty)}",
-            f"contain no cell centre of the {grid.res:g} m analysis grid, so no map or raster could show them.",
-            "use a finer analysis.resolution_m, or check that these polygons are not slivers.",
+            f"contain no cell centre of the {grid.res:g} (CRS units) analysis grid, so no map or raster could show them.",
+            "use a finer analysis.resolution_m (analysis.grid: equal_area), or check that these polygons are not slivers.",
         )
     write_prepared(batch, out_gpkg)
     with atomic_path(out_grid) as tmp:
         grid.to_json(tmp)
+    if out_zones is not None:
+        zonal.write_zones_raster(batch, grid, out_zones)
     return grid
+
+
+def _batch_grid(batch, analysis_grid: str, analysis_crs: str, resolution_m: float | None,
+                grid_source: str | Path | None) -> AnalysisGrid:
+    if analysis_grid == "equal_area":
+        return AnalysisGrid.covering(tuple(batch.total_bounds), analysis_crs, float(resolution_m))
+    if analysis_grid != "source" or grid_source is None:
+        raise InputError("analysis.grid", f"{analysis_grid!r} needs its raster (grid_source={grid_source!r}).",
+                         "use analysis.grid: source (with an erosion raster) or equal_area.")
+    from swc_raster.grid import require_area_lattice
+
+    with align_lib.open_raster(grid_source, "erosion (analysis grid)") as src:
+        t, crs_wkt = src.transform, src.crs.to_wkt()
+    label = f"erosion raster {grid_source} (analysis.grid: source)"
+    require_area_lattice(crs_wkt, label)
+    if t.b != 0 or t.d != 0 or abs(abs(t.e) - t.a) > 1e-9 * t.a or t.e >= 0:
+        raise InputError(label, "is rotated or its cells are not square, so it cannot be the counting grid.",
+                         "set analysis.grid: equal_area in the config (both rasters are then resampled).")
+    bounds = tuple(batch.to_crs(crs_wkt).total_bounds)
+    return AnalysisGrid.on_lattice(bounds, crs_wkt, t.c, t.f, t.a)
+
+
+def batch_zones(counties_gpkg: str | Path, grid_json: str | Path, *, out_zones: str | Path) -> None:
+    """Each cell's zone id (pixel centre) on the batch's grid, for the grade transition tables."""
+    zonal.write_zones_raster(read_prepared(counties_gpkg), AnalysisGrid.from_json(grid_json), out_zones)
 
 
 # --------------------------------------------------------------------------- one year's inputs
@@ -162,21 +197,15 @@ def _check_year_data(checks_config: Mapping[str, Any], year: int) -> list[str]:
 
 def align(
     landcover: str | Path,
-    erosion: str | Path,
     *,
-    erosion_unit: str,
     grid_json: str | Path,
     landcover_resampling: str,
-    erosion_resampling: str,
     out_landcover: str | Path,
-    out_erosion: str | Path,
     window_size: int = 2048,
 ) -> dict[str, str]:
-    """Land cover and erosion of one year onto the batch's analysis grid. Returns the resampling used."""
+    """The year's land cover on the batch's grid (for the published land-cover raster). Returns the method."""
     grid = AnalysisGrid.from_json(grid_json)
-    lc = align_lib.align_landcover(landcover, grid, out_landcover, landcover_resampling, window_size)
-    er = align_lib.align_erosion(erosion, erosion_unit, grid, out_erosion, erosion_resampling, window_size)
-    return {"landcover": lc, "erosion": er}
+    return {"landcover": align_lib.align_landcover(landcover, grid, out_landcover, landcover_resampling, window_size)}
 
 
 def _t_by_zone(counties: pd.DataFrame, t_by_county: Mapping[str, float]) -> np.ndarray:
@@ -191,54 +220,61 @@ def _t_by_zone(counties: pd.DataFrame, t_by_county: Mapping[str, float]) -> np.n
 
 
 def grade(
-    erosion_aligned: str | Path,
-    erosion_source: str | Path,
+    erosion: str | Path,
     *,
     counties_gpkg: str | Path,
     grid_json: str | Path,
     t_by_county: Mapping[str, float],
+    erosion_unit: str = "t/km2/a",
+    erosion_resampling: str = "auto",
     out_grade: str | Path,
     window_size: int = 2048,
 ) -> None:
-    """The SL 190 grade raster of one batch and year, with each county's T."""
+    """The SL 190 grade raster of one batch and year, with each county's T, read from the erosion raster."""
     counties = read_prepared(counties_gpkg)
     zonal.write_grade_raster(
-        erosion_aligned,
-        erosion_source,
+        erosion,
+        erosion,
         counties,
         _t_by_zone(counties, t_by_county),
         AnalysisGrid.from_json(grid_json),
         out_grade,
         window_size,
+        erosion_unit=erosion_unit,
+        erosion_resampling=erosion_resampling,
     )
 
 
 def crosstab(
-    landcover_aligned: str | Path,
-    erosion_aligned: str | Path,
-    erosion_source: str | Path,
+    landcover: str | Path,
+    erosion: str | Path,
     *,
     counties_gpkg: str | Path,
     grid_json: str | Path,
     legend_codes: Sequence[int],
     t_by_county: Mapping[str, float],
+    erosion_unit: str = "t/km2/a",
+    landcover_resampling: str = "auto",
+    erosion_resampling: str = "auto",
     out_crosstab: str | Path,
     mem_mb: float = 1000,
     workers: int | None = None,
 ) -> None:
-    """County × land cover × grade areas of one batch (NetCDF), grading the aligned modulus with each county's T.
+    """County × land cover × grade areas of one batch (NetCDF), read from the year's rasters as delivered.
 
-    The window size follows from ``mem_mb`` and ``workers``; county land outside the
-    source erosion raster's footprint is grade 7 (data gap).
+    One pass: each raster is read onto the batch's grid (a plain read on its own lattice,
+    otherwise resampled tile by tile in memory), the modulus converted to t/(km²·a) and graded
+    with each county's T, every cell weighted by its true area.  The window size follows from
+    ``mem_mb`` and ``workers``; county land outside the erosion raster's footprint is grade 7.
     """
     window_size = zonal.window_for_memory(mem_mb, workers or 1)
     counties = read_prepared(counties_gpkg)
     grid = AnalysisGrid.from_json(grid_json)
-    with align_lib.open_raster(erosion_source, "erosion") as src:
+    with align_lib.open_raster(erosion, "erosion") as src:
         cover = raster_footprint(src, grid.crs_wkt)
     table = zonal.crosstab(
-        landcover_aligned,
-        erosion_aligned,
+        landcover,
+        erosion,
         counties,
         list(legend_codes),
         grid,
@@ -246,6 +282,9 @@ def crosstab(
         footprint=cover,
         window_size=window_size,
         workers=workers,
+        erosion_unit=erosion_unit,
+        landcover_resampling=landcover_resampling,
+        erosion_resampling=erosion_resampling,
     )
     with atomic_path(out_crosstab) as tmp:
         table.to_netcdf(tmp)

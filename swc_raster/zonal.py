@@ -26,6 +26,7 @@ by the boundary slivers, < 0.02 % of a county's area at 30 m.
 from __future__ import annotations
 
 import atexit
+import math
 import os
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -113,13 +114,46 @@ def write_zones_raster(counties: gpd.GeoDataFrame, grid: AnalysisGrid, out_path:
     return cells
 
 
+def counties_without_cell_centre(counties: gpd.GeoDataFrame, grid: AnalysisGrid) -> list[int]:
+    """Zone ids of counties that hold no cell centre of ``grid`` (slivers), without burning the whole grid.
+
+    A polygon that still has area after an inward buffer of half a cell diagonal holds a disc
+    of that radius, and every such disc holds a cell centre; only the others are burnt, each
+    in its own bounding window.
+    """
+    geoms = np.asarray(counties.geometry.values)
+    inner = shapely.buffer(geoms, -grid.res * math.sqrt(0.5), quad_segs=1)
+    empty = []
+    for zone, geom, thin in zip(counties["zone"], geoms, shapely.is_empty(inner)):
+        if not thin:
+            continue
+        xmin, ymin, xmax, ymax = geom.bounds
+        c0 = max(int(math.floor((xmin - grid.x0) / grid.res)), 0)
+        r0 = max(int(math.floor((grid.y0 - ymax) / grid.res)), 0)
+        c1 = min(int(math.ceil((xmax - grid.x0) / grid.res)), grid.width)
+        r1 = min(int(math.ceil((grid.y0 - ymin) / grid.res)), grid.height)
+        if c1 <= c0 or r1 <= r0:
+            empty.append(int(zone))
+            continue
+        win = Window(c0, r0, c1 - c0, r1 - r0)
+        burnt = features.rasterize([(geom, 1)], out_shape=(r1 - r0, c1 - c0), dtype="uint8",
+                                   transform=window_transform(win, grid.transform))
+        if not burnt.any():
+            empty.append(int(zone))
+    return empty
+
+
 # --------------------------------------------------------------------------- grading
 
 
 def write_grade_raster(erosion_aligned: str | Path, erosion_source: str | Path, counties: gpd.GeoDataFrame,
                        t_by_zone: np.ndarray, grid: AnalysisGrid, out_path: str | Path,
-                       window_size: int = 2048) -> None:
-    """Grade the aligned erosion modulus by SL 190 with each county's T and write ``out_path``.
+                       window_size: int = 2048, *, erosion_unit: str = "t/km2/a",
+                       erosion_resampling: str = "auto") -> None:
+    """Grade the erosion modulus by SL 190 with each county's T and write ``out_path``.
+
+    ``erosion_aligned`` is read onto ``grid`` as it is (:class:`swc_raster.sources.GridSource`,
+    in ``erosion_unit``): the aligned modulus, or the source raster itself.
 
     Codes: 1–6 grades; 0 erosion nodata inside a county (non-eroded); 7 county
     land outside the erosion raster's footprint (data gap); 255 outside every
@@ -130,12 +164,13 @@ def write_grade_raster(erosion_aligned: str | Path, erosion_source: str | Path, 
     with open_raster(erosion_source, "erosion") as src:
         cover = raster_footprint(src, grid.crs_wkt)
     t_by_zone = np.asarray(t_by_zone, dtype="float64")
-    with rasterio.open(erosion_aligned) as ero, atomic_path(out_path) as tmp:
-        with rasterio.open(tmp, "w", **grid.profile("uint8", OUTSIDE)) as dst:
+    ero = GridSource(erosion_aligned, grid, kind="erosion", unit=erosion_unit, resampling=erosion_resampling)
+    with atomic_path(out_path) as tmp:
+        with rasterio.open(tmp, "w", **grid.profile("uint8", OUTSIDE), num_threads=2) as dst:
             windows = grid.windows(window_size)
             for win in progress(windows, len(windows), "grading"):
                 zone = zones.burn(grid.transform, win)
-                a = ero.read(1, window=win).astype("float64")
+                a = ero.read(win).astype("float64")
                 a[a == EROSION_NODATA] = np.nan
                 grade = grade_modulus(a, t_by_zone[zone])
                 covered = features.geometry_mask([cover], out_shape=zone.shape,
@@ -145,6 +180,7 @@ def write_grade_raster(erosion_aligned: str | Path, erosion_source: str | Path, 
                 dst.write(grade, 1, window=win)
             dst.update_tags(GRADE_CODES="0 no erosion data (non-eroded), 1-6 SL 190-2007 grades, "
                                         "7 data gap (outside erosion raster), 255 outside region")
+    ero.close()
 
 
 # --------------------------------------------------------------------------- cross-tab

@@ -148,8 +148,11 @@ EDITS = {
     "nothing": (_unchanged, set()),
     "T default": (_set("allowable_loss", "default_t_km2", 500), AFTER_T),
     "T of one county": (_set("allowable_loss", "by_county", {"140581": 500}), AFTER_T),
-    # The grid changes every cell: all but reading the boundaries and checking the rasters.
-    "analysis resolution": (_set("analysis", "resolution_m", 90), EVERYTHING - {"prepare_boundaries", "validate_year"}),
+    # Counting on the erosion raster's own grid (analysis.grid: source, the default), the equal-area
+    # resolution is used by nothing.
+    "analysis resolution": (_set("analysis", "resolution_m", 90), set()),
+    # Another grid changes every cell: all but reading the boundaries and checking the rasters.
+    "equal-area grid": (_set("analysis", "grid", "equal_area"), EVERYTHING - {"prepare_boundaries", "validate_year"}),
     # Words on maps, workbook, report, chart, GeoPackage styles and the rasters' class names; no number changes.
     "publishing language": (
         _set("publish", "lang", "en"),

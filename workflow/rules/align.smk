@@ -1,5 +1,6 @@
-# Every data check of a year's rasters against the boundaries, then both rasters onto the
-# batch's part of the one equal-area analysis grid.
+# Every data check of a year's rasters against the boundaries (the gate of counting), and the
+# year's land cover on the batch's grid for the published land-cover raster (maps and GIS only:
+# counting reads the rasters as delivered).
 
 
 rule validate_year:
@@ -30,14 +31,10 @@ rule validate_year:
 rule align:
     input:
         landcover=landcover_input,
-        erosion=erosion_input,
         grid="results/common/{batch}/grid.json",
         validation="results/{year}/validation.json",
     output:
-        # Kept (not temporary): an edit of T or of the publishing settings then regrades and recounts
-        # from them without warping the sources again.
         landcover="results/{year}/{batch}/aligned/landcover.tif",
-        erosion="results/{year}/{batch}/aligned/erosion_t_km2.tif",
     log:
         "logs/{year}/{batch}/align.log",
     benchmark:
@@ -45,11 +42,9 @@ rule align:
     conda:
         SWC_ENV
     resources:
-        mem_mb=mem_mb(2000),
+        mem_mb=mem_mb(1000),
         runtime=runtime_min_for,
     params:
-        erosion_unit=erosion_unit,
         landcover_resampling=SETTINGS.analysis.landcover_resampling,
-        erosion_resampling=SETTINGS.analysis.erosion_resampling,
     script:
         "../scripts/align.py"

@@ -22,24 +22,43 @@ rule prepare_boundaries:
         "../scripts/prepare_boundaries.py"
 
 
+# The batch's counties in the grid's CRS and its grid: with analysis.grid = source the lattice of
+# the reference erosion raster (an input file), else the equal-area CRS at resolution_m.
 rule prepare_batch:
     input:
-        counties="results/common/counties.gpkg",
+        unpack(grid_inputs),
     output:
         counties="results/common/{batch}/counties.gpkg",
         grid="results/common/{batch}/grid.json",
-        zones="results/common/{batch}/zones.tif",
     log:
         "logs/prepare_batch/{batch}.log",
     benchmark:
         "results/benchmarks/prepare_batch/{batch}.tsv"
     conda:
         SWC_ENV
-    resources:
-        runtime=runtime_min_for,
     params:
         codes=batch_codes,
         analysis_crs=SETTINGS.analysis.crs,
-        resolution_m=SETTINGS.analysis.resolution_m,
+        resolution_m=GRID_RESOLUTION_M,
+        analysis_grid=SETTINGS.analysis.grid,
     script:
         "../scripts/prepare_batch.py"
+
+
+# Each cell's county (pixel centre), only for the grade transition tables.
+rule batch_zones:
+    input:
+        counties="results/common/{batch}/counties.gpkg",
+        grid="results/common/{batch}/grid.json",
+    output:
+        zones="results/common/{batch}/zones.tif",
+    log:
+        "logs/batch_zones/{batch}.log",
+    benchmark:
+        "results/benchmarks/batch_zones/{batch}.tsv"
+    conda:
+        SWC_ENV
+    resources:
+        runtime=runtime_min_for,
+    script:
+        "../scripts/batch_zones.py"

@@ -1,14 +1,15 @@
-# SL 190 grades with each county's T (the grade raster, for maps and GIS) and the county ×
-# land cover × grade areas (the zonal engine grades the aligned modulus itself, so the two
-# rules run side by side); per batch, then gathered for the whole region.
+# SL 190 grades with each county's T and the county × land cover × grade areas, both read from
+# the year's rasters as delivered (on the erosion raster's grid nothing is resampled; see
+# docs/decisions/0001-alignment.md); per batch, then gathered for the whole region.  The grade
+# raster is for maps and GIS only: the tables never wait for it.
 
 
 rule grade:
     input:
-        erosion="results/{year}/{batch}/aligned/erosion_t_km2.tif",
-        source=erosion_input,
+        erosion=erosion_input,
         counties="results/common/{batch}/counties.gpkg",
         grid="results/common/{batch}/grid.json",
+        validation="results/{year}/validation.json",
     output:
         grade="results/{year}/{batch}/erosion_grade.tif",
     log:
@@ -18,21 +19,23 @@ rule grade:
     conda:
         SWC_ENV
     resources:
-        mem_mb=mem_mb(2000),
+        mem_mb=mem_mb(1000),
         runtime=runtime_min_for,
     params:
         t_by_county=t_of_batch,
+        erosion_unit=erosion_unit,
+        erosion_resampling=SETTINGS.analysis.erosion_resampling,
     script:
         "../scripts/grade.py"
 
 
 rule crosstab:
     input:
-        landcover="results/{year}/{batch}/aligned/landcover.tif",
-        erosion="results/{year}/{batch}/aligned/erosion_t_km2.tif",
-        source=erosion_input,
+        landcover=landcover_input,
+        erosion=erosion_input,
         counties="results/common/{batch}/counties.gpkg",
         grid="results/common/{batch}/grid.json",
+        validation="results/{year}/validation.json",
     output:
         crosstab="results/{year}/{batch}/crosstab.nc",
     log:
@@ -48,6 +51,9 @@ rule crosstab:
     params:
         legend_codes=LEGEND_CODES,
         t_by_county=t_of_batch,
+        erosion_unit=erosion_unit,
+        landcover_resampling=SETTINGS.analysis.landcover_resampling,
+        erosion_resampling=SETTINGS.analysis.erosion_resampling,
     script:
         "../scripts/crosstab.py"
 
@@ -73,7 +79,7 @@ rule landcover_table:
     input:
         crosstab="results/{year}/crosstab.nc",
         counties="results/common/counties.gpkg",
-        legend=SETTINGS.landcover_legend,
+        legend=LEGEND_CSV,
     output:
         table=report(
             "results/{year}/erosion_by_landcover.csv",

@@ -1,4 +1,4 @@
-"""Rule crosstab: one batch's county × land cover × grade areas, window by window on all threads."""
+"""Rule crosstab: one batch's county × land cover × grade areas from the rasters as delivered, on all threads."""
 
 from swc_raster.logs import logged
 from swc_raster.stages import crosstab
@@ -8,7 +8,6 @@ with logged(snakemake.log[0]):
     crosstab(
         i.landcover,
         i.erosion,
-        i.source,
         counties_gpkg=i.counties,
         grid_json=i.grid,
         **snakemake.params,

@@ -5,11 +5,4 @@ from swc_raster.stages import grade
 
 i = snakemake.input
 with logged(snakemake.log[0]):
-    grade(
-        i.erosion,
-        i.source,
-        counties_gpkg=i.counties,
-        grid_json=i.grid,
-        **snakemake.params,
-        out_grade=snakemake.output.grade,
-    )
+    grade(i.erosion, counties_gpkg=i.counties, grid_json=i.grid, **snakemake.params, out_grade=snakemake.output.grade)

@@ -1,8 +1,10 @@
-"""Rule prepare_batch: one batch's counties, analysis grid and zone raster."""
+"""Rule prepare_batch: one batch's counties (in the grid's CRS) and its analysis grid."""
 
 from swc_raster.logs import logged
 from swc_raster.stages import prepare_batch
 
-o = snakemake.output
+i, o = snakemake.input, snakemake.output
 with logged(snakemake.log[0]):
-    prepare_batch(snakemake.input.counties, **snakemake.params, out_gpkg=o.counties, out_grid=o.grid, out_zones=o.zones)
+    prepare_batch(
+        i.counties, **snakemake.params, grid_source=i.get("grid_source"), out_gpkg=o.counties, out_grid=o.grid
+    )
