@@ -104,10 +104,11 @@ def method_workflow(case: str) -> None:
     work = WORK / case / "workflow"
     for sub in ("results", ".snakemake", "logs"):
         shutil.rmtree(work / sub, ignore_errors=True)
-    subprocess.run([sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"), "--cores", "2",
-                    "--directory", str(work), "--configfile", str(work / "config.yaml"), "--quiet",
-                    "results/2023/county_rates.csv", "results/2023/erosion_by_landcover.csv"],
-                   check=True, cwd=work, stdout=subprocess.DEVNULL)
+    with (work / "snakemake.log").open("w") as log:
+        subprocess.run([sys.executable, "-m", "snakemake", "results/2023/county_rates.csv",
+                        "results/2023/erosion_by_landcover.csv", "--snakefile", str(ROOT / "Snakefile"), "--cores", "2",
+                        "--directory", str(work), "--configfile", str(work / "config.yaml")],
+                       check=True, cwd=work, stdout=log, stderr=subprocess.STDOUT)
 
 
 # =========================================================================== setup and the parent
@@ -115,15 +116,27 @@ def method_workflow(case: str) -> None:
 
 def setup(case: str) -> None:
     """Counties (stand-in codes), targets and the workflow's config for ``case``."""
-    import shanxi_workflow
+    import csv
+
     import yaml
+
+    from inputs import load_counties
 
     p = paths()
     WORK.mkdir(parents=True, exist_ok=True)
     if not (WORK / "counties.gpkg").exists():
-        shanxi_workflow.WORK = WORK
-        shanxi_workflow.write_boundaries_and_targets()
-        (WORK / "shanxi_counties.gpkg").replace(WORK / "counties.gpkg")
+        # the shared file has no GB/T 2260 codes: six-digit stand-ins 140101… in city/district order
+        counties = load_counties("shanxi").to_crs("EPSG:4326")
+        counties["county_code"] = [f"{140100 + i:06d}" for i in range(1, len(counties) + 1)]
+        counties["county_name_en"] = counties["county_code"]
+        counties[["county_code", "county_name", "county_name_en", "geometry"]].to_file(
+            WORK / "counties.gpkg", layer="counties")
+        with (WORK / "targets.csv").open("w", newline="", encoding="utf-8") as f:
+            out = csv.writer(f)
+            out.writerow(["county_code", "county_name", "target_2025", "target_2035"])
+            for code, name in zip(counties.county_code, counties.county_name):
+                out.writerow([code, name, 65.0, 75.0])
+            out.writerow(["140000", "全省", 65.0, 75.0])
     work = WORK / case / "workflow"
     work.mkdir(parents=True, exist_ok=True)
     cfg = {

@@ -41,17 +41,29 @@ from rasterio import features
 from rasterio.windows import Window
 from rasterio.windows import transform as window_transform
 
-from swc_raster import kernels
 from swc_raster.align import EROSION_NODATA, open_raster
 from swc_raster.footprint import raster_footprint
 from swc_raster.atomic import atomic_path
 from swc_raster.boundaries import zones_in_window
 from swc_raster.grading import ALL_CODES, GAP_GRADE, OUTSIDE, grade_modulus
 from swc_raster.grid import AnalysisGrid, CellAreas
-from swc_raster.sources import GridSource
 from swc_raster.logs import progress
 
 N_GRADES = len(ALL_CODES)  # 0..7
+
+
+def _kernels():
+    """The compiled kernels, imported on first use: numba costs ~1 s to import, and the jobs that only
+    read or write tables (county rates, land-use table, gather) import this module too."""
+    from swc_raster import kernels
+
+    return kernels
+
+
+def GridSource(*args, **kwargs):  # noqa: N802 - the class of swc_raster.sources, imported on first use (numba)
+    from swc_raster.sources import GridSource as cls
+
+    return cls(*args, **kwargs)
 #: Smallest and largest window sizes (cells a side) the engine accepts.
 MIN_WINDOW, MAX_WINDOW = 64, 16384
 
@@ -296,7 +308,7 @@ class _Counter:
         shapely.prepare(self.geoms)
         self.tree = shapely.STRtree(self.geoms)
         self.ids = np.asarray(zone_ids, dtype="int64")
-        self.t32 = np.array([kernels.t_float32(t) for t in t_by_zone], dtype=np.float32)  # by zone id
+        self.t32 = np.array([_kernels().t_float32(t) for t in t_by_zone], dtype=np.float32)  # by zone id
         self.cover = None if footprint_wkb is None else shapely.from_wkb(footprint_wkb)
         if self.cover is not None:
             shapely.prepare(self.cover)
@@ -312,8 +324,8 @@ class _Counter:
         # raw key → index key: 8 · legend index of the code + grade
         self.raw_to_index = lut[raw >> 3] * N_GRADES + (raw & 7)
         # cell areas (or cells, on an equal-area grid) by zone, lane and key
-        self.acc = {"raw": np.zeros((n_zones + 1, kernels.LANES, 256)),
-                    "index": np.zeros((n_zones + 1, kernels.LANES, self.n_index_keys))}
+        self.acc = {"raw": np.zeros((n_zones + 1, _kernels().LANES, 256)),
+                    "index": np.zeros((n_zones + 1, _kernels().LANES, self.n_index_keys))}
         # boundary cells: coverage minus pixel-centre count, by zone and key
         self.frac = {"raw": np.zeros((n_zones + 1, 256)), "index": np.zeros((n_zones + 1, self.n_index_keys))}
         self.cover_acc = np.zeros(0)  # signed-area accumulator of the counties of a tile, grown as needed
@@ -454,19 +466,19 @@ class _Counter:
         zones = self.ids[geoms]
         t_of_label = np.r_[np.float32(0), self.t32[zones]].astype(np.float32)
         if zl is None or (t_of_label[1:] == t_of_label[1]).all():
-            kernels.grade_keys(codes, ero, t_of_label[1], self.nodata, key)
+            _kernels().grade_keys(codes, ero, t_of_label[1], self.nodata, key)
         else:
-            kernels.grade_keys_labelled(codes, ero, zl.reshape(-1), t_of_label, self.nodata, key)
+            _kernels().grade_keys_labelled(codes, ero, zl.reshape(-1), t_of_label, self.nodata, key)
         gap = self._gap(tw, box)
         if gap is not None:
-            kernels.mark_gap(key, gap.reshape(-1))
+            _kernels().mark_gap(key, gap.reshape(-1))
         acc = self.acc[kind]
         if zl is None:
-            kernels.count_keys_rows(key, w, row_w, acc[zones[0]])
+            _kernels().count_keys_rows(key, w, row_w, acc[zones[0]])
             return
-        local = np.zeros((len(geoms) + 1, kernels.LANES, acc.shape[2]))
+        local = np.zeros((len(geoms) + 1, _kernels().LANES, acc.shape[2]))
         labels = zl.reshape(-1)
-        kernels.count_keys_labelled_rows(labels, key, w, row_w, local)
+        _kernels().count_keys_labelled_rows(labels, key, w, row_w, local)
         acc[zones] += local[1:]
         if edges is None:
             return
@@ -475,11 +487,11 @@ class _Counter:
             self.cover_acc = np.zeros(n)
         cover = self.cover_acc[:n].reshape(len(geoms) + 1, h, w + 1)  # zeros: the kernels leave it so
         touched = self.touched[: h * w].reshape(h, w)
-        n = kernels.accumulate_edges(*edges, cover, touched, self.cells)
+        n = _kernels().accumulate_edges(*edges, cover, touched, self.cells)
         crossed = np.sort(self.cells[:n])
         corrections = np.zeros((len(geoms) + 1, acc.shape[2]))
         no_gap = np.zeros(0, dtype=np.bool_)
-        kernels.correct_boundary_cells(cover, touched, crossed, labels, codes, ero,
+        _kernels().correct_boundary_cells(cover, touched, crossed, labels, codes, ero,
                                        no_gap if gap is None else gap.reshape(-1), t_of_label, self.nodata, corrections,
                                        row_w)
         self.frac[kind][zones] += corrections[1:]
@@ -551,7 +563,7 @@ def crosstab(landcover_aligned: str | Path, erosion_aligned: str | Path, countie
     n_classes = len(legend_codes) + 1
     windows = grid.windows(window_size)
     workers = max(1, min(workers or os.cpu_count() or 1, len(windows)))
-    kernels.compile_now(wide_keys=n_classes * N_GRADES > 256)  # before forking: the workers inherit the kernels
+    _kernels().compile_now(wide_keys=n_classes * N_GRADES > 256)  # before forking: the workers inherit the kernels
     lc_spec = {"path": str(landcover_aligned), "resampling": landcover_resampling, "label": "land cover"}
     ero_spec = {"path": str(erosion_aligned), "unit": erosion_unit or "t/km2/a", "resampling": erosion_resampling,
                 "label": "erosion"}

@@ -20,14 +20,19 @@ from swc_raster.grid import AnalysisGrid
 from tests._rasters import ALBERS, counties, erosion_raster, landcover_raster, write
 
 CODES = ["140502", "140581"]
+CRS_4326 = rasterio.crs.CRS.from_epsg(4326).to_wkt()
+CRS_4547 = rasterio.crs.CRS.from_epsg(4547).to_wkt()
 
 
 ANALYSIS_CRS = "+proj=aea +lat_0=0 +lon_0=105 +lat_1=25 +lat_2=47 +x_0=0 +y_0=0 +ellps=GRS80 +units=m +no_defs"
 BOUNDARY_FIELDS = {"layer": "counties", "code_field": "county_code", "name_field": "county_name", "name_en_field": None}
 
 
-def _rates(tmp, name, erosion, unit, landcover):
-    """County rates through the library's stages, called with plain values as a notebook would (no config)."""
+def _rates(tmp, name, erosion, unit, landcover, grid="equal_area"):
+    """County rates through the library's stages, called with plain values as a notebook would (no config).
+
+    ``grid``: ``equal_area`` (Albers 30 m) or ``source`` (the erosion raster's own grid).
+    """
     d = tmp / name
     d.mkdir()
     counties(CODES).to_file(d / "b.gpkg", layer="counties")
@@ -37,29 +42,20 @@ def _rates(tmp, name, erosion, unit, landcover):
         codes=CODES,
         analysis_crs=ANALYSIS_CRS,
         resolution_m=30,
+        analysis_grid=grid,
+        grid_source=erosion,
         out_gpkg=d / "c.gpkg",
         out_grid=d / "grid.json",
-        out_zones=d / "zones.tif",
-    )
-    stages.align(
-        landcover,
-        erosion,
-        erosion_unit=unit,
-        grid_json=d / "grid.json",
-        landcover_resampling="auto",
-        erosion_resampling="auto",
-        out_landcover=d / "lc.tif",
-        out_erosion=d / "ero.tif",
     )
     t = {code: 200.0 for code in CODES}
     stages.crosstab(
-        d / "lc.tif",
-        d / "ero.tif",
+        landcover,
         erosion,
         counties_gpkg=d / "c.gpkg",
         grid_json=d / "grid.json",
         legend_codes=list(range(1, 9)),
         t_by_county=t,
+        erosion_unit=unit,
         out_crosstab=d / "ct.nc",
         workers=1,
     )
@@ -76,7 +72,8 @@ def _rates(tmp, name, erosion, unit, landcover):
     return rates.set_index("county_code").rate_pct
 
 
-def test_same_field_in_t_ha_lonlat_and_t_km2_albers_gives_the_same_rates(tmp_path):
+@pytest.mark.parametrize("grid", ["equal_area", "source"])
+def test_same_field_in_t_ha_lonlat_and_t_km2_albers_gives_the_same_rates(tmp_path, grid):
     area = counties(CODES)
     albers = erosion_raster(tmp_path / "albers_t_km2.tif", area, crs=ALBERS, res=30.0, seed=5)
     # The same physical field delivered as a lon/lat product in t/ha at ~1 arc-second.
@@ -97,8 +94,9 @@ def test_same_field_in_t_ha_lonlat_and_t_km2_albers_gives_the_same_rates(tmp_pat
     lonlat[lonlat != -9999.0] /= 100.0  # t/km² → t/ha
     write(tmp_path / "lonlat_t_ha.tif", lonlat, "EPSG:4326", transform, -9999.0)
     lc = landcover_raster(tmp_path / "lc.tif", area)
-    a = _rates(tmp_path, "a", albers, "t/km2/a", lc)
-    b = _rates(tmp_path, "b", tmp_path / "lonlat_t_ha.tif", "t/ha/a", lc)
+    a = _rates(tmp_path, "a", albers, "t/km2/a", lc, grid)
+    # with grid = source, this one is counted on its own lon/lat grid, each row's cells with their true area
+    b = _rates(tmp_path, "b", tmp_path / "lonlat_t_ha.tif", "t/ha/a", lc, grid)
     assert a.between(20, 95).all()
     np.testing.assert_allclose(a.to_numpy(), b.to_numpy(), atol=0.2)
 
@@ -123,6 +121,18 @@ def test_t_per_pixel_in_lonlat_is_divided_by_each_pixels_geodesic_area(tmp_path)
     align_erosion(src, "t/pixel/a", grid, tmp_path / "out.tif")
     with rasterio.open(tmp_path / "out.tif") as out:
         values = out.read(1)
+    np.testing.assert_allclose(values[values != -9999], 300.0, rtol=1e-4)
+    # Read on its own lon/lat grid (analysis.grid: source), each row is divided by its exact cell area,
+    # and resampled by nearest neighbour onto a GK grid, each by its source pixel's.
+    from swc_raster.sources import GridSource
+
+    own = AnalysisGrid.on_lattice((112.0, 36.0 - 60 * res, 112.0 + 80 * res, 36.0), CRS_4326, 112.0, 36.0, res, snap=1)
+    values = GridSource(src, own, kind="erosion", unit="t/pixel/a").read(Window(0, 0, own.width, own.height))
+    assert (values != -9999).sum() == 80 * 60  # (a column past the raster when 80 · res rounds up: no data)
+    np.testing.assert_allclose(values[values != -9999], 300.0, rtol=1e-9)
+    x, y = Transformer.from_crs("EPSG:4326", "EPSG:4547", always_xy=True).transform([112.1, 112.55], [35.55, 35.95])
+    gk = AnalysisGrid.on_lattice((x[0], y[0], x[1], y[1]), CRS_4547, 0.0, 0.0, 90.0, snap=1)
+    values = GridSource(src, gk, kind="erosion", unit="t/pixel/a").read(Window(0, 0, gk.width, gk.height))
     np.testing.assert_allclose(values[values != -9999], 300.0, rtol=1e-4)
 
 

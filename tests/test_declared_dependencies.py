@@ -36,7 +36,7 @@ CODES = ["140502", "140581"]
 # Jobs of a one-year, one-batch run, by what they compute.
 PREPARE = {"prepare_boundaries", "prepare_batch"}
 CHECK_AND_ALIGN = {"validate_year", "align", "mosaic_landcover"}
-COUNT = {"grade", "crosstab", "gather_crosstab", "mosaic_grade"}
+COUNT = {"grade", "crosstab", "mosaic_grade"}  # one batch: its crosstab is the year's (no gather job)
 LANDCOVER_TABLE = {"landcover_table"}
 RATES = {"county_rates"}
 TARGETS = {"compare_targets"}

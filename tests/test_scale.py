@@ -57,7 +57,7 @@ def test_national_config_dry_runs_as_one_job_chain_per_province(tmp_path):
     jobs = _job_counts(result.stdout + result.stderr)
     per_batch = {k: jobs[k] for k in ("prepare_batch", "align", "grade", "crosstab")}
     assert per_batch == dict.fromkeys(per_batch, N_PROVINCES)
-    assert jobs["gather_crosstab"] == jobs["rates"] == jobs["validate_inputs"] == jobs["prepare_boundaries"] == 1
+    assert jobs["gather_crosstab"] == jobs["county_rates"] == jobs["validate_year"] == jobs["prepare_boundaries"] == 1
     # Every crosstab job declares its resources.
     assert "resources: tmpdir=" in result.stdout + result.stderr and "runtime=" in result.stdout + result.stderr
 

@@ -238,3 +238,83 @@ def test_memory_budget_sets_the_window_and_rejects_impossible_budgets():
     assert window_for_memory(24000, 2) == 4096
     with pytest.raises(ValueError, match="mem_mb"):
         window_for_memory(200, 2)
+
+
+# --------------------------------------------------------------------------- counting on a source's own grid (issue 12)
+
+
+def _source_grid(path, counties, snap=512):
+    with rasterio.open(path) as src:
+        t, crs = src.transform, src.crs.to_wkt()
+    return AnalysisGrid.on_lattice(tuple(counties.to_crs(crs).total_bounds), crs, t.c, t.f, t.a, snap=snap)
+
+
+@pytest.mark.parametrize("crs", ["EPSG:4547", "EPSG:32649", "EPSG:4326"])
+def test_land_areas_on_a_source_grid_match_geodesic_polygon_areas(tmp_path, crs):
+    """Counting on the erosion raster's own grid (conformal GK/UTM, or lon/lat), each row's cells weighted by
+    their true area: every county's land is its polygon's geodesic area (pyproj.Geod, independent of the engine)."""
+    from pyproj import Geod
+
+    from tests._rasters import counties as real_counties
+    from tests._rasters import erosion_raster, landcover_raster
+
+    area = real_counties(["140502", "140581"])
+    res = 1 / 1200 if crs == "EPSG:4326" else 90.0
+    erosion_raster(tmp_path / "ero.tif", area, crs=crs, res=res)
+    landcover_raster(tmp_path / "lc.tif", area)
+    grid = _source_grid(tmp_path / "ero.tif", area)
+    zones = area.to_crs(grid.crs_wkt).assign(zone=[1, 2])
+    table = crosstab(tmp_path / "lc.tif", tmp_path / "ero.tif", zones, list(range(1, 9)), grid, [0, 200, 1000],
+                     window_size=256, workers=1, erosion_unit="t/km2/a")
+    geod = Geod(ellps="GRS80")
+    expected = [abs(geod.geometry_area_perimeter(g)[0]) / 1e6 for g in area.to_crs("EPSG:4326").geometry]
+    got = table.sum(("landcover_code", "grade_code")).values
+    np.testing.assert_allclose(got, expected, rtol=2e-4)  # the 0.1 % the issue asks, with room to spare
+
+
+def test_batches_read_exactly_the_cells_a_single_job_reads(tmp_path):
+    """Nearest-neighbour resampling through the coarse lattice: a batch's tiles are cut elsewhere, but each
+    global cell gets the same source cell as in one job over the whole region."""
+    from swc_raster.sources import GridSource
+    from tests._rasters import counties as real_counties
+    from tests._rasters import erosion_raster, landcover_raster
+
+    area = real_counties(["140502", "140581"])
+    erosion_raster(tmp_path / "ero.tif", area, res=30.0)
+    landcover_raster(tmp_path / "lc.tif", area)
+    whole = _source_grid(tmp_path / "ero.tif", area, snap=1)
+    part = _source_grid(tmp_path / "ero.tif", area.iloc[[1]], snap=1)
+    one, two = GridSource(tmp_path / "lc.tif", whole, kind="landcover"), GridSource(tmp_path / "lc.tif", part,
+                                                                                     kind="landcover")
+    assert one.mode == two.mode == "nearest"
+    a = one.read(rasterio.windows.Window(0, 0, whole.width, whole.height))
+    b = two.read(rasterio.windows.Window(0, 0, part.width, part.height))
+    (r0, c0), (r1, c1) = whole.global_offset, part.global_offset
+    np.testing.assert_array_equal(b, a[r1 - r0:r1 - r0 + part.height, c1 - c0:c1 - c0 + part.width])
+
+
+def test_nearest_through_the_lattice_takes_the_source_cell_under_each_exact_centre(tmp_path):
+    """Each cell's source cell from the interpolated lattice equals the one under its centre transformed
+    exactly by PROJ, except within 1e-3 cell of a source cell's edge (a tie either way is nearest)."""
+    from pyproj import Transformer
+
+    from swc_raster.sources import GridSource
+    from tests._rasters import counties as real_counties
+    from tests._rasters import erosion_raster, landcover_raster
+
+    area = real_counties(["140502"])
+    erosion_raster(tmp_path / "ero.tif", area, res=30.0)
+    landcover_raster(tmp_path / "lc.tif", area)
+    grid = _source_grid(tmp_path / "ero.tif", area, snap=1)
+    got = GridSource(tmp_path / "lc.tif", grid, kind="landcover").read(
+        rasterio.windows.Window(0, 0, grid.width, grid.height))
+    rows, cols = np.mgrid[0:grid.height, 0:grid.width]
+    x, y = grid.x0 + (cols + 0.5) * grid.res, grid.y0 - (rows + 0.5) * grid.res
+    with rasterio.open(tmp_path / "lc.tif") as src:
+        lon, lat = Transformer.from_crs(grid.crs_wkt, src.crs.to_wkt(), always_xy=True).transform(x, y)
+        u, v = ~src.transform * (lon, lat)
+        lc = src.read(1)
+    expected = lc[np.floor(v).astype(int), np.floor(u).astype(int)]
+    near_edge = (np.abs(u - np.round(u)) < 1e-3) | (np.abs(v - np.round(v)) < 1e-3)
+    assert (got[~near_edge] == expected[~near_edge]).all()
+    assert near_edge.mean() < 0.01

@@ -103,8 +103,26 @@ def batch_files(pattern):
     return inputs
 
 
+# One batch (the usual province or city run): its crosstab is the year's, no gather job.
+SINGLE_BATCH = next(iter(BATCHES)) if len(BATCHES) == 1 else None
+
+
+def batch_of(wildcards):
+    """The job's batch: its {batch} wildcard, or the only batch of a run that has one."""
+    return wildcards.get("batch", SINGLE_BATCH)
+
+
+def of_batch(pattern):
+    """An input path of the job's batch (for rules whose output has no {batch} in a one-batch run)."""
+
+    def path(wildcards):
+        return pattern.format(**{**dict(wildcards.items()), "batch": batch_of(wildcards)})
+
+    return path
+
+
 def batch_codes(wildcards):
-    return list(BATCHES[wildcards.batch].codes)
+    return list(BATCHES[batch_of(wildcards)].codes)
 
 
 # Declared resources. Memory is bounded by the processing window, not by the grid, so
@@ -121,7 +139,7 @@ def mem_mb(base):
 
 
 def runtime_min_for(wildcards, attempt):
-    cells = BATCHES[wildcards.batch].cells
+    cells = BATCHES[batch_of(wildcards)].cells
     return max(5, int(attempt * cells * 0.3e-6 / 60) + 5)
 
 
@@ -149,7 +167,7 @@ def grid_inputs(wildcards):
 
 def t_of_batch(wildcards):
     """T (t/(km²·a)) of each county of the batch: what grading depends on."""
-    return {code: T_BY_COUNTY[code] for code in BATCHES[wildcards.batch].codes}
+    return {code: T_BY_COUNTY[code] for code in BATCHES[batch_of(wildcards)].codes}
 
 
 def year_entry(wildcards):

@@ -29,19 +29,23 @@ rule grade:
         "../scripts/grade.py"
 
 
+# With one batch the batch's table is the year's (no gather job); otherwise one per batch.
+CROSSTAB_JOB = "{year}" if SINGLE_BATCH else "{year}/{batch}"
+
+
 rule crosstab:
     input:
         landcover=landcover_input,
         erosion=erosion_input,
-        counties="results/common/{batch}/counties.gpkg",
-        grid="results/common/{batch}/grid.json",
+        counties=of_batch("results/common/{batch}/counties.gpkg"),
+        grid=of_batch("results/common/{batch}/grid.json"),
         validation="results/{year}/validation.json",
     output:
-        crosstab="results/{year}/{batch}/crosstab.nc",
+        crosstab=f"results/{CROSSTAB_JOB}/crosstab.nc",
     log:
-        "logs/{year}/{batch}/crosstab.log",
+        f"logs/{CROSSTAB_JOB}/crosstab.log",
     benchmark:
-        "results/benchmarks/crosstab/{year}/{batch}.tsv"
+        f"results/benchmarks/crosstab/{CROSSTAB_JOB}.tsv"
     conda:
         SWC_ENV
     threads: 2
@@ -56,6 +60,9 @@ rule crosstab:
         erosion_resampling=SETTINGS.analysis.erosion_resampling,
     script:
         "../scripts/crosstab.py"
+
+
+ruleorder: crosstab > gather_crosstab
 
 
 rule gather_crosstab:
