@@ -137,14 +137,14 @@ class BoundarySource:
 
 @dataclass(frozen=True)
 class Analysis:
-    """Where counting happens: ``grid`` ``source`` (the erosion raster's own grid) or ``equal_area``
-    (``crs`` at ``resolution_m``); ``crs`` is also the CRS of the prepared boundaries' areas and maps."""
+    """Where counting happens: ``grid`` ``equal_area`` (``crs`` at ``resolution_m``) or ``source`` (the
+    erosion raster's own grid); ``crs`` is also the CRS of the prepared boundaries' areas and maps."""
 
     crs: str
     resolution_m: float
     landcover_resampling: str
     erosion_resampling: str
-    grid: str = "source"
+    grid: str = "equal_area"
 
 
 @dataclass(frozen=True)
@@ -241,7 +241,7 @@ class Settings:
             landcover_legend=c["landcover_legend"],
             analysis=Analysis(
                 a["crs"], float(a["resolution_m"]), a["landcover_resampling"], a["erosion_resampling"],
-                a.get("grid", "source"),
+                a.get("grid", "equal_area"),
             ),
             allowable_loss=AllowableLoss(
                 float(al["default_t_km2"]), _frozen({str(k): float(t) for k, t in al["by_county"].items()})

@@ -36,7 +36,7 @@ CODES = ["140502", "140581"]
 # Jobs of a one-year, one-batch run, by what they compute.
 PREPARE = {"prepare_boundaries", "prepare_batch"}
 CHECK_AND_ALIGN = {"validate_year", "align", "mosaic_landcover"}
-COUNT = {"grade", "crosstab", "mosaic_grade"}  # one batch: its crosstab is the year's (no gather job)
+COUNT = {"grade", "crosstab", "gather_crosstab", "mosaic_grade"}
 LANDCOVER_TABLE = {"landcover_table"}
 RATES = {"county_rates"}
 TARGETS = {"compare_targets"}
@@ -148,11 +148,10 @@ EDITS = {
     "nothing": (_unchanged, set()),
     "T default": (_set("allowable_loss", "default_t_km2", 500), AFTER_T),
     "T of one county": (_set("allowable_loss", "by_county", {"140581": 500}), AFTER_T),
-    # Counting on the erosion raster's own grid (analysis.grid: source, the default), the equal-area
-    # resolution is used by nothing.
-    "analysis resolution": (_set("analysis", "resolution_m", 90), set()),
-    # Another grid changes every cell: all but reading the boundaries and checking the rasters.
-    "equal-area grid": (_set("analysis", "grid", "equal_area"), EVERYTHING - {"prepare_boundaries", "validate_year"}),
+    # The grid changes every cell: all but reading the boundaries and checking the rasters.
+    "analysis resolution": (_set("analysis", "resolution_m", 90), EVERYTHING - {"prepare_boundaries", "validate_year"}),
+    # Counting on the erosion raster's own grid instead: the same.
+    "source grid": (_set("analysis", "grid", "source"), EVERYTHING - {"prepare_boundaries", "validate_year"}),
     # Words on maps, workbook, report, chart, GeoPackage styles and the rasters' class names; no number changes.
     "publishing language": (
         _set("publish", "lang", "en"),
@@ -170,8 +169,9 @@ EDITS = {
         LANDCOVER_TABLE | {"mosaic_landcover", "draw_map:landcover", "workbook", "year_report"},
     ),
     # The coverage rule gates the year: its check reruns, and what the gate lets through is redone;
-    # boundaries and grids do not depend on it.
-    "minimum coverage": (_set("validation", "min_coverage_pct", 98), EVERYTHING - PREPARE),
+    # boundaries and grids do not depend on it, nor does counting (it runs beside the checks and the
+    # gate is the gather of its table).
+    "minimum coverage": (_set("validation", "min_coverage_pct", 98), EVERYTHING - PREPARE - {"crosstab"}),
 }
 
 

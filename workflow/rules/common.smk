@@ -103,22 +103,9 @@ def batch_files(pattern):
     return inputs
 
 
-# One batch (the usual province or city run): its crosstab is the year's, no gather job.
-SINGLE_BATCH = next(iter(BATCHES)) if len(BATCHES) == 1 else None
-
-
 def batch_of(wildcards):
-    """The job's batch: its {batch} wildcard, or the only batch of a run that has one."""
-    return wildcards.get("batch", SINGLE_BATCH)
-
-
-def of_batch(pattern):
-    """An input path of the job's batch (for rules whose output has no {batch} in a one-batch run)."""
-
-    def path(wildcards):
-        return pattern.format(**{**dict(wildcards.items()), "batch": batch_of(wildcards)})
-
-    return path
+    """The job's batch."""
+    return wildcards.batch
 
 
 def batch_codes(wildcards):

@@ -29,23 +29,21 @@ rule grade:
         "../scripts/grade.py"
 
 
-# With one batch the batch's table is the year's (no gather job); otherwise one per batch.
-CROSSTAB_JOB = "{year}" if SINGLE_BATCH else "{year}/{batch}"
-
-
+# Counting does not wait for the year's checks (validate_year): both read the rasters at the
+# same time on the two cores, and gather_crosstab, which makes the year's table every published
+# number comes from, waits for both — so every problem is still reported before any result.
 rule crosstab:
     input:
         landcover=landcover_input,
         erosion=erosion_input,
-        counties=of_batch("results/common/{batch}/counties.gpkg"),
-        grid=of_batch("results/common/{batch}/grid.json"),
-        validation="results/{year}/validation.json",
+        counties="results/common/{batch}/counties.gpkg",
+        grid="results/common/{batch}/grid.json",
     output:
-        crosstab=f"results/{CROSSTAB_JOB}/crosstab.nc",
+        crosstab="results/{year}/{batch}/crosstab.nc",
     log:
-        f"logs/{CROSSTAB_JOB}/crosstab.log",
+        "logs/{year}/{batch}/crosstab.log",
     benchmark:
-        f"results/benchmarks/crosstab/{CROSSTAB_JOB}.tsv"
+        "results/benchmarks/crosstab/{year}/{batch}.tsv"
     conda:
         SWC_ENV
     threads: 2
@@ -62,13 +60,11 @@ rule crosstab:
         "../scripts/crosstab.py"
 
 
-ruleorder: crosstab > gather_crosstab
-
-
 rule gather_crosstab:
     input:
         crosstabs=batch_files("results/{year}/{batch}/crosstab.nc"),
         counties="results/common/counties.gpkg",
+        validation="results/{year}/validation.json",
     output:
         crosstab="results/{year}/crosstab.nc",
     log:
