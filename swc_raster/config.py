@@ -183,14 +183,21 @@ class YearInputs:
     """One year's inputs.  For a CSLE year (``csle`` set) ``erosion`` is the branch's output."""
 
     year: int
-    landcover: str
+    landcover: str | None
     erosion: str | None
     erosion_unit: str | None
     csle: Mapping[str, Any] | None = None
+    erosion_patches: Mapping[str, Any] | None = None
+    landuse_polygons: Mapping[str, Any] | None = None
 
     @property
     def is_csle(self) -> bool:
         return self.csle is not None
+
+    @property
+    def is_vector(self) -> bool:
+        """Erosion patches and land-use polygons: counted by exact polygon overlay, no rasters."""
+        return self.erosion_patches is not None
 
     def as_entry(self) -> dict[str, Any]:
         """The year as a plain ``years:`` entry with its erosion raster (derived for a CSLE year)."""
@@ -267,35 +274,42 @@ def load_settings(path: str | Path) -> Settings:
 def year_inputs(cfg: Mapping[str, Any]) -> dict[int, YearInputs]:
     """Each configured year's inputs, keyed by year; repeated labels are an error.
 
-    A year gives either an erosion raster (``erosion``, ``erosion_unit``) or a
-    ``csle:`` block; a CSLE year's erosion is :data:`CSLE_EROSION` in t/km2/a.
+    A year gives one land-cover form (``landcover`` raster, or ``landuse_polygons``) and one
+    erosion form: an erosion raster (``erosion``, ``erosion_unit``), a ``csle:`` block (its
+    erosion is :data:`CSLE_EROSION` in t/km2/a), or ``erosion_patches`` (which go with
+    ``landuse_polygons``: such a year is counted by polygon overlay).
     """
     out: dict[int, YearInputs] = {}
     for i, entry in enumerate(cfg["years"]):
         y = int(entry["year"])
+        where = f"config: years[{i}] ({y})"
         if y in out:
-            raise ConfigError(
-                f"config: years[{i}].year", f"{y} is listed twice.", "keep one entry per year in `years:`."
-            )
-        block = entry.get("csle")
-        if block is not None:
-            derived = CSLE_EROSION.format(year=y)
-            if entry.get("erosion") not in (None, derived):
-                raise ConfigError(
-                    f"config: years[{i}] ({y})",
-                    "has both an erosion raster and a `csle:` block.",
-                    "keep `erosion:` (a finished erosion raster) or `csle:` (compute it), not both.",
-                )
-            out[y] = YearInputs(y, entry["landcover"], derived, CSLE_EROSION_UNIT, _frozen(block))
-            continue
-        if not entry.get("erosion"):
-            raise ConfigError(
-                f"config: years[{i}] ({y})",
-                "has no erosion raster.",
-                "add `erosion:` (and `erosion_unit:`) for this year, or a `csle:` block to compute it, "
-                "or remove the year.",
-            )
-        out[y] = YearInputs(y, entry["landcover"], entry.get("erosion"), entry.get("erosion_unit"))
+            raise ConfigError(f"config: years[{i}].year", f"{y} is listed twice.", "keep one entry per year in `years:`.")
+        forms = [k for k in ("erosion", "csle", "erosion_patches") if entry.get(k) is not None]
+        derived = CSLE_EROSION.format(year=y)
+        if forms == ["erosion", "csle"] and entry["erosion"] == derived:
+            forms = ["csle"]  # a config already resolved by resolve_csle_erosion
+        if len(forms) != 1:
+            raise ConfigError(where, f"has {' and '.join(forms) if forms else 'no erosion input'}.",
+                              "give exactly one of `erosion:` (with `erosion_unit:`, a finished erosion raster), "
+                              "`csle:` (compute it) or `erosion_patches:` (patch polygons).")
+        land = [k for k in ("landcover", "landuse_polygons") if entry.get(k) is not None]
+        if len(land) != 1:
+            raise ConfigError(where, f"has {' and '.join(land) if land else 'no land-cover input'}.",
+                              "give exactly one of `landcover:` (a raster) or `landuse_polygons:` (survey polygons).")
+        vector = forms == ["erosion_patches"]
+        if vector != (land == ["landuse_polygons"]):
+            raise ConfigError(where, "mixes a raster and a vector form (one of land cover and erosion is polygons, "
+                              "the other a raster).",
+                              "give both as polygons (`erosion_patches:` with `landuse_polygons:`) or both as "
+                              "rasters (`erosion:`/`csle:` with `landcover:`); rasterize one of them first if needed.")
+        if forms == ["csle"]:
+            out[y] = YearInputs(y, entry["landcover"], derived, CSLE_EROSION_UNIT, _frozen(entry["csle"]))
+        elif vector:
+            out[y] = YearInputs(y, None, None, None, erosion_patches=_frozen(entry["erosion_patches"]),
+                                landuse_polygons=_frozen(entry["landuse_polygons"]))
+        else:
+            out[y] = YearInputs(y, entry["landcover"], entry["erosion"], entry.get("erosion_unit"))
     return out
 
 

@@ -110,13 +110,17 @@ def prepare_batch(
     return grid
 
 
-def _batch_grid(batch, analysis_grid: str, analysis_crs: str, resolution_m: float | None,
-                grid_source: str | Path | None) -> AnalysisGrid:
+def _batch_grid(
+    batch, analysis_grid: str, analysis_crs: str, resolution_m: float | None, grid_source: str | Path | None
+) -> AnalysisGrid:
     if analysis_grid == "equal_area":
         return AnalysisGrid.covering(tuple(batch.total_bounds), analysis_crs, float(resolution_m))
     if analysis_grid != "source" or grid_source is None:
-        raise InputError("analysis.grid", f"{analysis_grid!r} needs its raster (grid_source={grid_source!r}).",
-                         "use analysis.grid: source (with an erosion raster) or equal_area.")
+        raise InputError(
+            "analysis.grid",
+            f"{analysis_grid!r} needs its raster (grid_source={grid_source!r}).",
+            "use analysis.grid: source (with an erosion raster) or equal_area.",
+        )
     from swc_raster.grid import require_area_lattice
 
     with align_lib.open_raster(grid_source, "erosion (analysis grid)") as src:
@@ -124,8 +128,11 @@ def _batch_grid(batch, analysis_grid: str, analysis_crs: str, resolution_m: floa
     label = f"erosion raster {grid_source} (analysis.grid: source)"
     require_area_lattice(crs_wkt, label)
     if t.b != 0 or t.d != 0 or abs(abs(t.e) - t.a) > 1e-9 * t.a or t.e >= 0:
-        raise InputError(label, "is rotated or its cells are not square, so it cannot be the counting grid.",
-                         "set analysis.grid: equal_area in the config (both rasters are then resampled).")
+        raise InputError(
+            label,
+            "is rotated or its cells are not square, so it cannot be the counting grid.",
+            "set analysis.grid: equal_area in the config (both rasters are then resampled).",
+        )
     bounds = tuple(batch.to_crs(crs_wkt).total_bounds)
     return AnalysisGrid.on_lattice(bounds, crs_wkt, t.c, t.f, t.a)
 
@@ -562,7 +569,7 @@ def year_report(
     """The self-contained HTML assessment report of one year (with the multi-year section when given its inputs)."""
     from swc_raster import report
 
-    map_pngs = {kind: inputs[f"map_{kind}"] for kind in MAP_KINDS}
+    map_pngs = {kind: inputs[f"map_{kind}"] for kind in MAP_KINDS if f"map_{kind}" in inputs}
     multi_year = None
     if "progress" in inputs:
         multi_year = {
@@ -577,7 +584,7 @@ def year_report(
             y: {
                 "rates": inputs[f"onemap_rates_{y}"],
                 "comparison": inputs[f"onemap_comparison_{y}"],
-                "grade": inputs[f"onemap_grade_{y}"],
+                **({"grade": inputs[f"onemap_grade_{y}"]} if f"onemap_grade_{y}" in inputs else {}),
             }
             for y in years
         },
@@ -644,3 +651,70 @@ def csle_erosion(
         tags={DEMO_TAG_KEY: DEMO_TAG} if demo else {},
         log=log,
     )
+
+
+# --------------------------------------------------------------------------- all-vector years
+
+
+def vector_crosstab(
+    counties_gpkg: str | Path,
+    *,
+    erosion_patches: Mapping[str, Any],
+    landuse_polygons: Mapping[str, Any],
+    landcover_legend: str,
+    legend_codes: Sequence[int],
+    t_by_county: Mapping[str, float],
+    analysis_crs: str,
+    out_crosstab: str | Path,
+    out_notes: str | Path,
+) -> xr.DataArray:
+    """County × land cover × grade areas of a year delivered as polygons, by exact overlay.
+
+    ``erosion_patches`` and ``landuse_polygons`` are the year's config blocks (plain dicts);
+    the land-use codes map onto the legend by ``code_map`` (default: the legend's own name when
+    it is ``gbt21010`` or ``gbt21010_8``).  Every problem of the layers is raised before writing.
+    """
+    from swc_raster import vector_inputs
+
+    p, lu = dict(erosion_patches), dict(landuse_polygons)
+    patches = vector_inputs.read_erosion_patches(
+        p["path"],
+        layer=p.get("layer"),
+        analysis_crs=analysis_crs,
+        grade_field=p.get("grade_field"),
+        grade_codes=p.get("grade_codes"),
+        modulus_field=p.get("modulus_field"),
+        modulus_unit=p.get("modulus_unit"),
+    )
+    code_map = lu.get("code_map") or landcover_legend
+    if str(code_map).strip().lower() not in vector_inputs.CODE_MAPS and not Path(code_map).is_file():
+        raise InputError(
+            "landuse_polygons.code_map",
+            "is not set, and the legend is not gbt21010 or gbt21010_8.",
+            "set `code_map:` to gbt21010, gbt21010_8 or a CSV survey_code,legend_code.",
+        )
+    landuse = vector_inputs.read_landuse_polygons(
+        lu["path"],
+        layer=lu.get("layer"),
+        analysis_crs=analysis_crs,
+        code_field=lu["code_field"],
+        code_map=vector_inputs.read_code_map(code_map),
+        legend_codes=legend_codes,
+    )
+    uncovered = p.get("uncovered", "slight")
+    table = vector_inputs.crosstab_exact(
+        read_prepared(counties_gpkg),
+        patches,
+        landuse=landuse,
+        legend_codes=list(legend_codes),
+        t_by_county=t_by_county,
+        uncovered=uncovered,
+    )
+    notes = vector_inputs.uncovered_rule_notes(table, patches, uncovered)
+    for note in notes:
+        warnings.warn(note, stacklevel=2)
+    with atomic_path(out_crosstab) as tmp:
+        table.to_netcdf(tmp)
+    with atomic_path(out_notes) as tmp:
+        Path(tmp).write_text(json.dumps({"warnings": notes}, ensure_ascii=False, indent=1), encoding="utf-8")
+    return table

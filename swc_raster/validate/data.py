@@ -12,12 +12,13 @@ from swc_raster.validate.erosion import erosion_unit, scan_erosion
 from swc_raster.validate.landcover import check_landcover_dtype, scan_landcover
 from swc_raster.validate.tables import legend_codes
 from swc_raster.validate.tiles import open_raster, region_window
+from swc_raster.validate.vector import is_vector
 
 
 def year_data(ctx: Context, year: Any, counties: Counties | None) -> None:
     """Every data check of one year's rasters (coverage of each county, then the values over the region)."""
     y = find_year(ctx, year)
-    if y is None:
+    if y is None or is_vector(y):  # a vector year's data are checked as they are read (vector_inputs)
         return
     csle_year = is_csle(y)
     legend = legend_codes(ctx)

@@ -14,6 +14,7 @@ from swc_raster.validate.erosion import erosion_unit
 from swc_raster.validate.landcover import check_landcover_dtype
 from swc_raster.validate.tables import check_targets, legend_codes, read_targets
 from swc_raster.validate.tiles import open_raster
+from swc_raster.validate.vector import is_vector, vector_header
 
 
 def header_checks(ctx: Context, selected: list[str] | None) -> None:
@@ -87,6 +88,9 @@ def year_header(ctx: Context, y: Year) -> None:
     """One year: both rasters configured, distinct, open, single-band; unit declared; land cover integer."""
     if is_csle(y):
         csle_header(ctx, y)
+        return
+    if is_vector(y):
+        vector_header(ctx, y)
         return
     for key, what in (("landcover", "land-cover raster"), ("erosion", "erosion-modulus raster")):
         v = y.entry.get(key)

@@ -38,6 +38,8 @@ YEARS = SETTINGS.years
 YEAR_LABELS = [str(y) for y in YEARS]
 # Years whose erosion modulus the CSLE branch computes (rule csle_erosion).
 CSLE_YEARS = [str(y) for y, inputs in YEARS.items() if inputs.is_csle]
+# Years delivered as polygons (rule vector_crosstab): no rasters, so no grade or land-cover map.
+VECTOR_YEARS = [str(y) for y, inputs in YEARS.items() if inputs.is_vector]
 
 # Rasters that a rule of this workflow makes (the demo) are not checked before they exist.
 DEMO_INPUT = "resources/demo/{year}/{kind}.tif"
@@ -213,21 +215,53 @@ def _is_number(text):
     return True
 
 
+def has_rasters(year):
+    """A year given as rasters (not as polygons) has a grade raster and raster maps."""
+    return str(year) not in VECTOR_YEARS
+
+
+def map_kinds(year):
+    return MAP_KINDS if has_rasters(year) else ("rate", "target_gap")
+
+
 def year_outputs(year):
     return [
         f"results/{year}/county_rates.csv",
         f"results/{year}/erosion_by_landcover.csv",
         f"results/{year}/target_comparison.csv",
-        f"results/{year}/erosion_grade.tif",
+        *([f"results/{year}/erosion_grade.tif"] if has_rasters(year) else []),
         f"results/{year}/swc_tables.xlsx",
         f"results/{year}/counties.gpkg",
         f"results/{year}/report.html",
         *[
             f"results/{year}/maps/{kind}.{ext}"
-            for kind in MAP_KINDS
+            for kind in map_kinds(year)
             for ext in ("png", "pdf")
         ],
     ]
+
+
+def vector_block(key):
+    """A polygon year's `erosion_patches` or `landuse_polygons` block, as a plain dict."""
+
+    def block(wildcards):
+        return dict(getattr(YEARS[int(wildcards.year)], key))
+
+    return block
+
+
+def vector_inputs(wildcards):
+    """The files a polygon year reads: its two layers, a code-map CSV if one is named, the counties."""
+    y = YEARS[int(wildcards.year)]
+    inputs = {
+        "counties": "results/common/counties.gpkg",
+        "patches": y.erosion_patches["path"],
+        "landuse": y.landuse_polygons["path"],
+    }
+    code_map = y.landuse_polygons.get("code_map")
+    if code_map and Path(code_map).suffix.lower() == ".csv":
+        inputs["code_map"] = code_map
+    return inputs
 
 
 def map_inputs(wildcards):
@@ -253,7 +287,7 @@ def report_inputs(wildcards):
         "rates": f"results/{y}/county_rates.csv",
         "comparison": f"results/{y}/target_comparison.csv",
         "long": f"results/{y}/erosion_by_landcover.csv",
-        **{f"map_{kind}": f"results/{y}/maps/{kind}.png" for kind in MAP_KINDS},
+        **{f"map_{kind}": f"results/{y}/maps/{kind}.png" for kind in map_kinds(y)},
     }
     # The interactive county map: every monitored year up to this one, with its grade raster.
     inputs["counties"] = "results/common/counties.gpkg"
@@ -261,8 +295,9 @@ def report_inputs(wildcards):
         inputs |= {
             f"onemap_rates_{year}": f"results/{year}/county_rates.csv",
             f"onemap_comparison_{year}": f"results/{year}/target_comparison.csv",
-            f"onemap_grade_{year}": f"results/{year}/erosion_grade.tif",
         }
+        if has_rasters(year):
+            inputs[f"onemap_grade_{year}"] = f"results/{year}/erosion_grade.tif"
     if int(y) == max(YEARS) and len(YEARS) > 1:
         inputs |= {
             "rates_by_year": "results/summary/rates_by_year.csv",
@@ -278,6 +313,7 @@ def summary_outputs():
     pairs = [
         f"results/summary/{kind}_{a}_{b}.{ext}"
         for a, b in zip(years, years[1:])
+        if has_rasters(a) and has_rasters(b)
         for kind, ext in (("transitions", "csv"), ("change", "tif"))
     ]
     return [
