@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from swc_raster import grading
-from swc_raster.errors import CrsError, InputError
+from swc_raster.errors import InputError
 from swc_raster.maps import classify, nice_breaks, read_counties, read_overview, symmetric_breaks
 from swc_raster.progress import STATUS_NAMES_ZH
 from swc_raster.tables import format_value, read_county_rates, read_target_comparison, target_years
@@ -391,19 +391,32 @@ def _palette_png(grades: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
+def _overview_in(grades: np.ndarray, transform, src_crs, dst_crs, nodata) -> tuple[np.ndarray, object]:
+    """A grade overview reprojected (nearest: grades are classes) to ``dst_crs`` at about the same cell count."""
+    from rasterio.enums import Resampling
+    from rasterio.warp import calculate_default_transform, reproject
+
+    h, w = grades.shape
+    left, top = transform.c, transform.f
+    right, bottom = left + transform.a * w, top + transform.e * h
+    dst_transform, dw, dh = calculate_default_transform(src_crs, dst_crs, w, h, left, bottom, right, top)
+    fill = 255 if nodata is None else nodata
+    out = np.full((dh, dw), fill, dtype=grades.dtype)
+    reproject(grades, out, src_transform=transform, src_crs=src_crs, src_nodata=fill, dst_transform=dst_transform,
+              dst_crs=dst_crs, dst_nodata=fill, resampling=Resampling.nearest)
+    return out, dst_transform
+
+
 def _grade_image(tif: Path, counties_crs, frame: _Frame, budget_bytes: int) -> dict | None:
     """The grade raster as ``{href, x, y, w, h, bounds, px}`` within ``budget_bytes`` (base64), else None."""
     from pyproj import CRS
 
     max_px = RASTER_MAX_PX
     while max_px >= _RASTER_MIN_PX:
-        grades, transform, crs, _nodata = read_overview(tif, max_size=max_px)
+        grades, transform, crs, nodata = read_overview(tif, max_size=max_px)
         if not CRS.from_user_input(crs).equals(counties_crs):
-            raise CrsError(
-                str(tif),
-                f"the grade raster is in {CRS.from_user_input(crs).name}, the counties in {counties_crs.name}.",
-                "use the grade raster and the counties GeoPackage of the same run (both on the analysis grid).",
-            )
+            # A grade raster on its source grid (GK, UTM…): its overview is drawn in the counties' CRS.
+            grades, transform = _overview_in(grades, transform, crs, counties_crs, nodata)
         href = "data:image/png;base64," + base64.b64encode(_palette_png(grades)).decode("ascii")
         if len(href) <= budget_bytes:
             h, w = grades.shape
