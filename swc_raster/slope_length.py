@@ -52,6 +52,8 @@ __all__ = [
     "slope_lengths",
     "segment_L",
     "ls_factor_from_dem",
+    "channel_cells",
+    "LsResult",
     "OUTLET",
     "PIT",
     "NODATA",

@@ -22,10 +22,10 @@ import pytest
 import rasterio
 import rasterio.features
 import yaml
+from _factories import LANDCOVER, Scenario, from_origin, make_scenario
 from rasterio.warp import transform_bounds
 from shapely.geometry import box
 
-from _factories import LANDCOVER, Scenario, from_origin, make_scenario
 from swc_raster import csle_raster
 from swc_raster.config import CSLE_EROSION, resolve_csle_erosion, validate_config, year_inputs
 from swc_raster.csle_raster import CsleInputs, compute_year, output_paths
