@@ -603,7 +603,7 @@ def soil_loss(
     all32 = bool(arrays_in) and all(a.dtype == np.float32 for a in arrays_in)
     dtype = np.float32 if all32 else np.float64
     arrays = [a.astype(dtype, copy=False) for a in raw]
-    for name, a in zip("R K LS B E T".split(), arrays, strict=True):
+    for name, a in zip(["R", "K", "LS", "B", "E", "T"], arrays, strict=True):
         if np.any(a < 0):
             raise ValueError(f"factor {name} has negative values")
     out = np.multiply(arrays[0], arrays[1])  # a new array: the inputs are never modified
