@@ -81,22 +81,32 @@ def _gather(u_nodes, v_nodes, step, r_first, c_first, h, w, src, src_r0, src_c0,
 
     ``u_nodes``/``v_nodes``: source pixel coordinates (column, row) of the lattice nodes; grid
     cell (i, j) lies ``r_first + i`` rows and ``c_first + j`` columns after the first node.
-    ``src`` is the block of the source read from (``src_r0``, ``src_c0``).
+    ``src`` is the block of the source read from (``src_r0``, ``src_c0``).  Bilinear between the
+    nodes: first along the node columns for the cell's row, then along the row (the same numbers
+    for a cell whatever tile or batch it is read in).
     """
     sh, sw = src.shape
     inv = 1.0 / step
+    n_nodes = u_nodes.shape[1]
+    ic = np.empty(w, np.int64)
+    tc = np.empty(w, np.float64)
+    for j in range(w):
+        b = c_first + j
+        ic[j] = b // step
+        tc[j] = (b - ic[j] * step) * inv
+    u_row = np.empty(n_nodes)
+    v_row = np.empty(n_nodes)
     for i in range(h):
         a = r_first + i
         ir = a // step
         tr = (a - ir * step) * inv
+        for k in range(n_nodes):
+            u_row[k] = (1.0 - tr) * u_nodes[ir, k] + tr * u_nodes[ir + 1, k]
+            v_row[k] = (1.0 - tr) * v_nodes[ir, k] + tr * v_nodes[ir + 1, k]
         for j in range(w):
-            b = c_first + j
-            ic = b // step
-            tc = (b - ic * step) * inv
-            u = (1.0 - tr) * ((1.0 - tc) * u_nodes[ir, ic] + tc * u_nodes[ir, ic + 1]) + \
-                tr * ((1.0 - tc) * u_nodes[ir + 1, ic] + tc * u_nodes[ir + 1, ic + 1])
-            v = (1.0 - tr) * ((1.0 - tc) * v_nodes[ir, ic] + tc * v_nodes[ir, ic + 1]) + \
-                tr * ((1.0 - tc) * v_nodes[ir + 1, ic] + tc * v_nodes[ir + 1, ic + 1])
+            k = ic[j]
+            u = u_row[k] + tc[j] * (u_row[k + 1] - u_row[k])
+            v = v_row[k] + tc[j] * (v_row[k + 1] - v_row[k])
             col = int(math.floor(u)) - src_c0
             row = int(math.floor(v)) - src_r0
             if 0 <= row < sh and 0 <= col < sw:
@@ -117,8 +127,9 @@ class GridSource:
         self.mode, self.method = choose_mode(self.src, grid, resampling, kind)
         self.dtype = np.dtype(self.src.dtypes[0]) if kind == "landcover" else np.dtype("float32")
         if kind == "landcover":
-            from swc_raster.legend import aligned_landcover_dtype
+            from swc_raster.legend import aligned_landcover_dtype, check_landcover_dtype
 
+            check_landcover_dtype(self.src.dtypes[0], label or kind, path)
             self.dtype = np.dtype(aligned_landcover_dtype(self.src.dtypes[0]))
         self.fill = LANDCOVER_NODATA if kind == "landcover" else EROSION_NODATA
         self.src_nodata = self.src.nodata
@@ -244,7 +255,9 @@ class GridSource:
         b = (c_first + np.arange(w))[None, :]
         ir, ic = a // STEP, b // STEP
         tr, tc = (a - ir * STEP) / STEP, (b - ic * STEP) / STEP
-        vv = (1 - tr) * ((1 - tc) * v[ir, ic] + tc * v[ir, ic + 1]) + tr * ((1 - tc) * v[ir + 1, ic] + tc * v[ir + 1, ic + 1])
+        v0 = (1 - tr) * v[ir, ic] + tr * v[ir + 1, ic]
+        v1 = (1 - tr) * v[ir, ic + 1] + tr * v[ir + 1, ic + 1]
+        vv = v0 + tc * (v1 - v0)
         row = np.clip(np.floor(vv).astype(np.int64) - r_lo, 0, len(by_row) - 1)
         return by_row[row]
 
