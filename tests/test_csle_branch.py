@@ -517,24 +517,41 @@ def test_config_schema_year_inputs_and_derived_erosion(tmp_path):
     assert check_header(cfg, s.base) == []  # the derived erosion path is not a conflict
 
 
-def test_pipeline_stage_validates_then_computes(tmp_path, monkeypatch):
-    from swc_raster import pipeline  # the stage's module (being moved to swc_raster.stages by the lead)
+def test_csle_stage_validates_then_computes(tmp_path, monkeypatch):
+    """stages.csle_erosion with plain values (as the rule passes them): checks the year, then computes."""
+    from swc_raster import stages
+    from swc_raster.config import Settings
+    from swc_raster.legend import read_legend
 
     s = csle_scenario(tmp_path)
     monkeypatch.chdir(s.base)
-    cfg = validate_config(copy.deepcopy(s.cfg))
-    out = {k: str(v) for k, v in output_paths(s.base / "results/2023/csle").items()}
-    summary = pipeline.csle_erosion_year(cfg, 2023, s.base / "boundaries/counties.gpkg", out)
+    settings = Settings.from_config(s.cfg)
+    b, v = settings.boundaries, settings.validation
+    plain = {
+        "counties_gpkg": s.base / "boundaries/counties.gpkg",
+        "boundaries_settings": {"path": b.path, "layer": b.layer, "code_field": b.code_field,
+                                "name_field": b.name_field, "name_en_field": b.name_en_field},
+        "analysis_crs": settings.analysis.crs,
+        "validation_rules": {"min_coverage_pct": v.min_coverage_pct, "unit_check": v.unit_check,
+                             "overlap_tolerance_pct": v.overlap_tolerance_pct},
+        "legend_codes": read_legend(settings.landcover_legend).codes,
+        "region_code": settings.region.code,
+        "region_name": settings.region.name,
+        "demo": False,
+    }
+    y = settings.year(2023)
+    entry = {"year": 2023, "landcover": y.landcover, "csle": dict(y.csle)}
+    out = {k: str(p) for k, p in output_paths(s.base / "results/2023/csle").items()}
+    summary = stages.csle_erosion(entry, **plain, outputs=out)
     assert summary["cells_with_A"] > 0
-    means = pd.read_csv(out["means"], dtype={"county_code": str})
+    means = pd.read_csv(out["means"], dtype={"county_code": str}, encoding="utf-8-sig")
     assert list(means.county_code) == ["140502", "140525", "140500"]
     assert means.mean_R_MJ_mm_ha_h_a.tolist() == pytest.approx([420.0] * 3)
     # a bad input stops the stage before anything is written
-    bad = copy.deepcopy(cfg)
-    bad["years"][0]["csle"]["k"] = 0.4
-    out2 = {k: str(v) for k, v in output_paths(s.base / "results/bad").items()}
+    bad = {**entry, "csle": {**entry["csle"], "k": 0.4}}
+    out2 = {k: str(p) for k, p in output_paths(s.base / "results/bad").items()}
     with pytest.raises(ValidationFailed, match="US customary"):
-        pipeline.csle_erosion_year(bad, 2023, s.base / "boundaries/counties.gpkg", out2)
+        stages.csle_erosion(bad, **plain, outputs=out2)
     assert not (s.base / "results/bad").exists()
 
 
