@@ -149,6 +149,7 @@ class GridSource:
                              "mixes pixels of different areas.", "set analysis.erosion_resampling: nearest, or "
                              "convert the raster to t/km2/a first.")
         self.g_row, self.g_col = grid.global_offset
+        # direct reads: the grid's cell (row, col) is the raster's (row + r_shift, col + c_shift)
         self.r_shift = round((self.src.transform.f - grid.y0) / grid.res) if self.mode == "direct" else 0
         self.c_shift = round((grid.x0 - self.src.transform.c) / grid.res) if self.mode == "direct" else 0
         self._to_src = None
@@ -184,7 +185,7 @@ class GridSource:
 
     def _read_direct(self, tile: Window, out: np.ndarray | None) -> np.ndarray:
         h, w = int(tile.height), int(tile.width)
-        r0, c0 = int(tile.row_off) - self.r_shift, int(tile.col_off) + self.c_shift
+        r0, c0 = int(tile.row_off) + self.r_shift, int(tile.col_off) + self.c_shift
         if out is None:
             out = np.empty((h, w), dtype=self.src.dtypes[0])
         rr0, cc0 = max(r0, 0), max(c0, 0)

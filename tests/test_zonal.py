@@ -318,3 +318,28 @@ def test_nearest_through_the_lattice_takes_the_source_cell_under_each_exact_cent
     near_edge = (np.abs(u - np.round(u)) < 1e-3) | (np.abs(v - np.round(v)) < 1e-3)
     assert (got[~near_edge] == expected[~near_edge]).all()
     assert near_edge.mean() < 0.01
+
+
+def test_a_raster_on_the_grid_lattice_is_read_cell_for_cell_at_the_right_place(tmp_path):
+    """Direct reads on a grid cut from the raster's lattice (offset rows and columns, part outside): each
+    grid cell gets the raster cell under its centre (rasterio's index of the centre coordinates)."""
+    from swc_raster.sources import GridSource
+
+    t = rasterio.transform.from_origin(500_000.0, 4_000_000.0, 30.0, 30.0)
+    values = np.arange(40 * 50, dtype="float32").reshape(40, 50)
+    with rasterio.open(tmp_path / "ero.tif", "w", driver="GTiff", width=50, height=40, count=1, dtype="float32",
+                       crs="EPSG:4547", transform=t, nodata=-9999.0) as dst:
+        dst.write(values, 1)
+    crs = rasterio.crs.CRS.from_epsg(4547).to_wkt()
+    # 7 rows down, 11 columns right of the raster's corner, running 20 cells past its right and bottom sides
+    grid = AnalysisGrid.on_lattice((500_000.0 + 11 * 30 + 1, 4_000_000.0 - 60 * 30 + 1, 500_000.0 + 70 * 30 - 1,
+                                    4_000_000.0 - 7 * 30 - 1), crs, 500_000.0, 4_000_000.0, 30.0, snap=1)
+    reader = GridSource(tmp_path / "ero.tif", grid, kind="erosion", unit="t/km2/a")
+    assert reader.mode == "direct" and (grid.height, grid.width) == (53, 59)
+    got = reader.read(rasterio.windows.Window(0, 0, grid.width, grid.height))
+    with rasterio.open(tmp_path / "ero.tif") as src:
+        for r, c in [(0, 0), (5, 3), (32, 38), (33, 38), (32, 39), (52, 58)]:
+            x, y = grid.x0 + (c + 0.5) * grid.res, grid.y0 - (r + 0.5) * grid.res
+            row, col = src.index(x, y)
+            inside = 0 <= row < src.height and 0 <= col < src.width
+            assert got[r, c] == (values[row, col] if inside else -9999.0), (r, c)
