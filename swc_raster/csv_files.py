@@ -56,6 +56,10 @@ CSV_ENCODING: Final = "utf-8-sig"
 #: Name and value of the demo-marker column.
 DATA_STATUS_COLUMN: Final = "data_status"
 DEMO_STATUS: Final = "演示数据 demo data"
+#: Tag key and value that mark a published raster (GeoTIFF metadata) as demo data; the demo generator
+#: tags its input rasters with the same pair.
+DEMO_TAG_KEY: Final = "SWC_DEMO"
+DEMO_TAG: Final = "synthetic demo data, not real measurements"
 
 #: (name pattern, unit, decimals), most specific first: ``t_allowable_t_km2`` is t/km², not km².
 DECIMALS_BY_SUFFIX: Final[tuple[tuple[str, str, int], ...]] = (

@@ -37,3 +37,21 @@ rule demo_factors:
         SWC_ENV
     script:
         "../scripts/demo_factors.py"
+
+
+# A demo year delivered as polygons (erosion patches with an SL 190 grade, survey land use with
+# GB/T 21010 codes), for years whose config gives `erosion_patches` and `landuse_polygons`.
+rule demo_polygons:
+    input:
+        boundaries="boundaries/jincheng_counties.gpkg",
+    output:
+        patches="resources/demo/{year}/erosion_patches.gpkg",
+        landuse="resources/demo/{year}/landuse.gpkg",
+    log:
+        "logs/demo/{year}_polygons.log",
+    benchmark:
+        "results/benchmarks/demo_polygons/{year}.tsv"
+    conda:
+        SWC_ENV
+    script:
+        "../scripts/demo_polygons.py"
