@@ -83,8 +83,9 @@ def main() -> None:
              and p.parent.parent.name != "crosstab"]
     startup = float(np.median(small))
     decode_cpu = results[case]["best"]["decode"]["cpu_seconds"]
+    raster_mpx = json.loads((OUT / "delivered" / "inputs.json").read_text())["mpx"]["gk"]  # the rasters decoded
     per_mpx = {"validate": (validate_cpu - startup) / shanxi_mpx, "count": (crosstab_cpu - 2 * startup) / shanxi_mpx,
-               "decode": decode_cpu / shanxi_mpx}
+               "decode": decode_cpu / raster_mpx}
     n_jobs = 2 + len(batches) * 2 + 3  # boundaries, validate; per batch prepare + crosstab; gather, 2 tables
     decode_wall = per_mpx["decode"] * mpx / 2
     workflow_wall = (per_mpx["validate"] + per_mpx["count"]) * mpx / 2 + startup * n_jobs / 2
