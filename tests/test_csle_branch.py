@@ -558,9 +558,6 @@ def test_csle_stage_validates_then_computes(tmp_path, monkeypatch):
 # --------------------------------------------------------------------------- demo factors
 
 
-@pytest.mark.xfail(strict=True, reason="issue 13: the branch's L·S is the census method's (segment L, √2 flow lengths) "
-                   "while swc_raster.demo still makes its erosion with the whole-slope L; passes again once demo.py "
-                   "computes LS with slope_length.ls_factor_from_dem (then remove this mark)")
 def test_demo_factors_are_consistent_with_the_demo_year(tmp_path):
     """write_demo_factors: the demo year's own DEM, R, K, cover and E; A from them reproduces the demo's erosion."""
     from swc_raster import demo

@@ -124,15 +124,23 @@ def write_demo_polygons(
     lc = sieve(lc, size=min_cells, connectivity=4)
     county_ids = rasterize(
         [(geom, i + 1) for i, geom in enumerate(region.geometry)],
-        out_shape=target.shape, transform=target.transform, fill=0, dtype="int16",
+        out_shape=target.shape,
+        transform=target.transform,
+        fill=0,
+        dtype="int16",
     )
     near_region = _dilate(county_ids > 0, 2)
 
     patches = _patches(grade, county_ids, target.transform, region)
     landuse = _landuse(lc, near_region, target.transform, seed)
     paths = {key: str(Path(out_dir) / name) for key, (name, _, _) in DEMO_POLYGON_FILES.items()}
-    metadata = {DEMO_TAG_KEY: DEMO_TAG, "SWC_YEAR": str(year), "SWC_SEED": str(seed),
-                "SWC_RESOLUTION_M": f"{resolution_m:g}", "SWC_GENERATOR": "swc_raster.demo.write_demo_polygons"}
+    metadata = {
+        DEMO_TAG_KEY: DEMO_TAG,
+        "SWC_YEAR": str(year),
+        "SWC_SEED": str(seed),
+        "SWC_RESOLUTION_M": f"{resolution_m:g}",
+        "SWC_GENERATOR": "swc_raster.demo.write_demo_polygons",
+    }
     with atomic_outputs(paths["erosion_patches"], paths["landuse_polygons"]) as (patches_tmp, landuse_tmp):
         for frame, tmp, key in ((patches, patches_tmp, "erosion_patches"), (landuse, landuse_tmp, "landuse_polygons")):
             gdf = gpd.GeoDataFrame(frame, geometry="geometry", crs=EROSION_CRS)
