@@ -266,10 +266,10 @@ def test_factor_rasters_r_and_k_in_the_published_range(tmp_path):
         r, k = r_src.read(1)[inside], k_src.read(1)[inside]
         assert r_src.tags()["SWC_UNIT"] == "MJ·mm/(ha·h·a)" and k_src.tags()["SWC_UNIT"] == "t·ha·h/(ha·MJ·mm)"
     # Shanxi 2000–2016: 663–2 810 MJ·mm/(ha·h·a), mean 1 629, highest in the south-east (中国水土保持科学 2020 18(1))
-    assert 663.0 <= r.min() and r.max() <= 2810.0
+    assert r.min() >= 663.0 and r.max() <= 2810.0
     assert np.median(r) > 1629.0
     # SI K of mineral soils lies within about 0.001–0.07 (a US-unit K would be 7.59× larger)
-    assert 0.001 <= k.min() and k.max() <= 0.07
+    assert k.min() >= 0.001 and k.max() <= 0.07
     # erodibility lower on the stony mountain soils (陵川, 沁水 west) than in the loess basin (高平)
     basin = counties.county_code == "140581"
     with rasterio.open(out["paths"]["K"]) as k_src:
