@@ -43,7 +43,7 @@ import pandas as pd
 from swc_raster import grading
 from swc_raster.atomic import atomic_outputs
 from swc_raster.csv_files import DATA_STATUS_COLUMN, DEMO_STATUS
-from swc_raster.demo import DEMO_TAG, DEMO_TAG_KEY
+from swc_raster.csv_files import DEMO_TAG, DEMO_TAG_KEY
 from swc_raster.errors import InputError, InputFileError
 from swc_raster.tables import read_county_rates, read_target_comparison, target_years
 

@@ -629,7 +629,7 @@ def csle_erosion(
     Every input of the year is validated first, so nothing is computed from a bad input.
     """
     from swc_raster import csle_raster
-    from swc_raster.demo import DEMO_TAG, DEMO_TAG_KEY
+    from swc_raster.csv_files import DEMO_TAG, DEMO_TAG_KEY
 
     year = int(year_entry["year"])
     entry = {k: v for k, v in dict(year_entry).items() if k not in ("erosion", "erosion_unit")}

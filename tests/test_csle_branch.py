@@ -570,8 +570,9 @@ def test_demo_factors_are_consistent_with_the_demo_year(tmp_path):
         assert dem.tags()["SWC_DEMO"] == demo.DEMO_TAG
     lo, hi = out["ranges"]["dem"]
     assert 0 < lo < 500 and 1700 < hi < 2600  # real relief: Qin valley ≈ 250 m to the Taiyue/Zhongtiao peaks
-    assert out["ranges"]["R"][0] >= 300 and out["ranges"]["R"][1] <= 500
-    assert out["ranges"]["K"][0] >= 0.004 and out["ranges"]["K"][1] <= 0.012
+    assert demo.R_RANGE[0] <= out["ranges"]["R"][0] and out["ranges"]["R"][1] <= demo.R_RANGE[1]
+    assert demo.K_RANGE[0] <= out["ranges"]["K"][0] and out["ranges"]["K"][1] <= demo.K_RANGE[1]
+    assert 663 <= demo.R_RANGE[0] and demo.R_RANGE[1] <= 2810  # Shanxi's published R (decision 0002)
     assert out["ranges"]["fvc"][0] >= 0.0 and out["ranges"]["fvc"][1] <= 1.0
     inputs = CsleInputs(landcover=str(tmp_path / "landcover.tif"), dem=str(tmp_path / "dem.tif"),
                         r=str(tmp_path / "R.tif"), k=str(tmp_path / "K.tif"), fvc=str(tmp_path / "fvc.tif"),

@@ -55,6 +55,15 @@ GENERATED = [
     for y in YEARS.values()
     for key, kind in DEMO_FACTOR_KINDS.items()
     if (path := (y.csle or {}).get(key)) == DEMO_INPUT.format(year=y.year, kind=kind)
+] + [
+    path
+    for y in YEARS.values()
+    if y.is_vector
+    for key, name in (
+        ("erosion_patches", "erosion_patches.gpkg"),
+        ("landuse_polygons", "landuse.gpkg"),
+    )
+    if (path := getattr(y, key)["path"]) == f"resources/demo/{y.year}/{name}"
 ]
 # Cheap checks of every input (files open, CRSs, units, targets vs boundaries), all
 # reported together before any job runs.
