@@ -147,11 +147,14 @@ def runtime_min_for(wildcards, attempt):
 def _grid_reference():
     if SETTINGS.analysis.grid != "source":
         return None
-    files = [y for y in sorted(YEARS) if not YEARS[y].is_csle]
-    return YEARS[(files or sorted(YEARS))[0]].erosion
+    rasters = [y for y in sorted(YEARS) if not YEARS[y].is_vector]  # polygon years have no raster
+    files = [y for y in rasters if not YEARS[y].is_csle]
+    return YEARS[(files or rasters)[0]].erosion if rasters else None
 
 
 GRID_REFERENCE = _grid_reference()
+# Without a raster year (only polygon years) the batches keep the equal-area grid.
+ANALYSIS_GRID = "source" if GRID_REFERENCE else "equal_area"
 GRID_RESOLUTION_M = None if GRID_REFERENCE else SETTINGS.analysis.resolution_m
 
 

@@ -40,7 +40,7 @@ rule prepare_batch:
         codes=batch_codes,
         analysis_crs=SETTINGS.analysis.crs,
         resolution_m=GRID_RESOLUTION_M,
-        analysis_grid=SETTINGS.analysis.grid,
+        analysis_grid=ANALYSIS_GRID,
     script:
         "../scripts/prepare_batch.py"
 
