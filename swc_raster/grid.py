@@ -174,7 +174,8 @@ class CellAreas:
     Equal-area grids: ``res²`` everywhere (returned as 1 cell each; the caller scales).
     Lon/lat: the exact ellipsoidal area of each row's cells (:func:`cellarea.cell_areas_km2`).
     Other projections (Gauss-Krüger, UTM, Lambert…): map area / areal scale factor at the
-    tile's centre column, evaluated every ``ROW_STEP`` rows and interpolated linearly between
+    centre column of the tile's 512-cell block column of the global lattice (the same in every
+    batch), evaluated every ``ROW_STEP`` rows of the lattice and interpolated linearly between
     (the scale factor is smooth: the interpolation error is < 1e-9).  Along a row the factor of a
     conformal zone changes by ≤ 2·x·Δx/R² (≤ 2.4e-4 over a 512-cell tile at 30 m and 320 km from
     the central meridian); the tile-centre value is exact for the tile's mean and at worst
@@ -183,6 +184,7 @@ class CellAreas:
     """
 
     ROW_STEP = 8
+    BLOCK = 512
 
     def __init__(self, grid: AnalysisGrid):
         self.grid = grid
@@ -200,11 +202,15 @@ class CellAreas:
         """Weights (float64, one per row) of the cells of rows ``row_off…row_off+height-1`` near these columns."""
         if self.unit:
             return np.ones(height)
-        key = (row_off, height, col_off + width // 2)
+        # the centre column of the global 512-cell block column, so that a cell's weight is the same in
+        # every batch (batch grids cut the lattice at different columns)
+        g_row, g_col = self.grid.global_offset
+        centre = ((g_col + col_off + width // 2) // self.BLOCK) * self.BLOCK + self.BLOCK // 2 - g_col
+        key = (row_off, height, centre)
         if key not in self._cache:
             if len(self._cache) > 4096:
                 self._cache.clear()
-            self._cache[key] = self._rows(row_off, height, col_off + width // 2)
+            self._cache[key] = self._rows(row_off, height, centre)
         return self._cache[key]
 
     def _rows(self, row_off: int, height: int, col: int) -> np.ndarray:
@@ -215,7 +221,9 @@ class CellAreas:
             return np.ascontiguousarray(cell_areas_km2(_GridShim(self.grid), rows, np.array(float(col))))
         if self._projected is None:
             self._projected = ProjectedAreas(self._crs)
-        rows = np.arange(row_off, row_off + height + self.ROW_STEP, self.ROW_STEP)
+        g_row = self.grid.global_offset[0]
+        first = (g_row + row_off) // self.ROW_STEP * self.ROW_STEP - g_row  # on global multiples of ROW_STEP
+        rows = np.arange(first, row_off + height + self.ROW_STEP, self.ROW_STEP)
         at = self._projected.km2(self.grid.transform, rows.astype("float64"), np.array(float(col)))
         return np.interp(np.arange(row_off, row_off + height), rows, at)
 

@@ -343,3 +343,26 @@ def test_a_raster_on_the_grid_lattice_is_read_cell_for_cell_at_the_right_place(t
             row, col = src.index(x, y)
             inside = 0 <= row < src.height and 0 <= col < src.width
             assert got[r, c] == (values[row, col] if inside else -9999.0), (r, c)
+
+
+def test_on_a_source_grid_batches_count_what_one_job_counts(tmp_path):
+    """Each county counted in its own batch (its own piece of the lattice) gets the areas of one job over both:
+    the same cells, read the same way (land cover resampled through the global lattice), the same true areas."""
+    from tests._rasters import counties as real_counties
+    from tests._rasters import erosion_raster, landcover_raster
+
+    area = real_counties(["140502", "140581"])
+    erosion_raster(tmp_path / "ero.tif", area, res=90.0)
+    landcover_raster(tmp_path / "lc.tif", area)
+    legend = list(range(1, 9))
+
+    def count(part):
+        grid = _source_grid(tmp_path / "ero.tif", part)
+        zones = part.to_crs(grid.crs_wkt).reset_index(drop=True).assign(zone=lambda d: np.arange(1, len(d) + 1))
+        return crosstab(tmp_path / "lc.tif", tmp_path / "ero.tif", zones, legend, grid, [0, *([300.0] * len(zones))],
+                        window_size=256, workers=1, erosion_unit="t/km2/a")
+
+    whole = count(area)
+    for i in range(len(area)):
+        alone = count(area.iloc[[i]])
+        np.testing.assert_allclose(alone.values[0], whole.values[i], rtol=1e-12, atol=1e-12)
