@@ -6,7 +6,7 @@
 Inputs: the real boundaries (``../shared/data/shanxi_counties.gpkg``) and two years (2023,
 2024) of synthetic land cover and erosion modulus on the Albers 30 m grid, made by the
 benchmark's generator (``inputs.py``; 2024 has ≈ 6 % less erosion and new pixel noise).
-The file has no GB/T 2260 codes, so the counties get stand-in codes ``SX001…`` (city,
+The file has no GB/T 2260 codes, so the counties get six-digit stand-in codes ``140101…`` (city,
 district order); the targets are stand-ins too (65 % for 2025, 75 % for 2035 everywhere):
 the Shanxi plan's county targets are not in the shared data.
 
@@ -48,6 +48,8 @@ def write_boundaries_and_targets() -> tuple[Path, Path]:
     short = counties["county_name"].map(district)
     repeated = short.duplicated(keep=False)
     counties["county_name"] = short.where(~repeated, counties["county_name"])
+    # six-digit stand-ins (the header check refuses codes that are not GB/T 2260-like)
+    counties["county_code"] = [f"{140100 + i:06d}" for i in range(1, len(counties) + 1)]
     counties["county_name_en"] = counties["county_code"]
     path = WORK / "shanxi_counties.gpkg"
     counties[["county_code", "county_name", "county_name_en", "geometry"]].to_file(path, layer="counties")
