@@ -153,16 +153,19 @@ def validate_year(
     validation_rules: Mapping[str, Any],
     legend_codes: Sequence[int],
     out_json: str | Path,
+    workers: int = 1,
 ) -> list[str]:
     """Every data check of one year's rasters against the boundaries; writes the warnings.
 
     Raises with every problem found (nothing is written then).  Only the legend's codes
-    matter here, so a renamed class does not invalidate a year's checks.
+    matter here, so a renamed class does not invalidate a year's checks.  ``workers`` ≥ 2
+    scans the two rasters side by side.
     """
     with _codes_only_legend(legend_codes) as legend_csv:
         found = _check_year_data(
             _checks_config(year_entry, boundaries_settings, analysis_crs, validation_rules, legend_csv),
             int(year_entry["year"]),
+            workers,
         )
     with atomic_path(out_json) as tmp_json:
         Path(tmp_json).write_text(
@@ -197,9 +200,9 @@ def _checks_config(
     }
 
 
-def _check_year_data(checks_config: Mapping[str, Any], year: int) -> list[str]:
+def _check_year_data(checks_config: Mapping[str, Any], year: int, workers: int = 1) -> list[str]:
     """Every check of one year's inputs; raises with all problems found, returns the warnings."""
-    return validate.check_year(checks_config, Path.cwd(), year)
+    return validate.check_year(checks_config, Path.cwd(), year, workers)
 
 
 def align(

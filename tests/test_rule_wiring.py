@@ -17,7 +17,7 @@ from tests._rasters import ROOT
 RULES = ROOT / "workflow" / "rules"
 SCRIPTS = ROOT / "workflow" / "scripts"
 # Rules that make the demo's inputs call the demo generator, not a stage.
-DEMO_RULES = {"demo_rasters", "demo_factors"}
+DEMO_RULES = {"demo_rasters", "demo_factors", "demo_polygons"}
 
 
 def _rules() -> dict[str, dict]:

@@ -430,6 +430,8 @@ def test_real_demo_config_header() -> None:
     rasters = {y[k] for y in cfg["years"] for k in ("landcover", "erosion") if k in y}
     # years computed by the CSLE branch: their factor rasters are demo files too
     rasters |= {v for y in cfg["years"] for v in (y.get("csle") or {}).values() if str(v).endswith(".tif")}
+    # the polygon year's layers are made by the demo_polygons rule
+    rasters |= {y[k]["path"] for y in cfg["years"] for k in ("erosion_patches", "landuse_polygons") if k in y}
     missing = [r for r in rasters if not (REPO / r).exists()]
     assert check_header(cfg, REPO, generated=rasters) == []
     problems = check_header(cfg, REPO)

@@ -152,7 +152,7 @@ def validate(
     return dedupe(ctx.warnings + dctx.warnings)
 
 
-def check_year(cfg: Mapping[str, Any], base_dir: str | os.PathLike[str], year: Any) -> list[str]:
+def check_year(cfg: Mapping[str, Any], base_dir: str | os.PathLike[str], year: Any, workers: int = 1) -> list[str]:
     """Every check of one year's inputs alone: its header checks, then its data against the boundaries.
 
     Needs only the year's entry, ``boundaries``, ``landcover_legend`` and optionally ``analysis``
@@ -168,7 +168,7 @@ def check_year(cfg: Mapping[str, Any], base_dir: str | os.PathLike[str], year: A
     dctx = Context(cfg, base_dir)
     counties = boundaries_data(dctx)
     if entry is not None:
-        year_data(dctx, year, counties)
+        year_data(dctx, year, counties, workers)
     data_problems = [p for p in dctx.problems if not (isinstance(p, FileProblem) and p.input in file_inputs)]
     problems = dedupe(ctx.problems + data_problems)
     if problems:

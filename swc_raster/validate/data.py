@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import copy
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 from swc_raster.validate.boundaries import Counties
-from swc_raster.validate.context import Context, find_year
+from swc_raster.validate.context import Context, Year, find_year
 from swc_raster.validate.coverage import check_coverage
 from swc_raster.validate.csle import csle_data, is_csle
 from swc_raster.validate.erosion import erosion_unit, scan_erosion
@@ -15,8 +18,12 @@ from swc_raster.validate.tiles import open_raster, region_window
 from swc_raster.validate.vector import is_vector
 
 
-def year_data(ctx: Context, year: Any, counties: Counties | None) -> None:
-    """Every data check of one year's rasters (coverage of each county, then the values over the region)."""
+def year_data(ctx: Context, year: Any, counties: Counties | None, workers: int = 1) -> None:
+    """Every data check of one year's rasters (coverage of each county, then the values over the region).
+
+    With ``workers`` ≥ 2 the erosion raster is scanned in a second process while this one scans the
+    land cover: the two decodes are the checks' whole cost, and they do not depend on each other.
+    """
     y = find_year(ctx, year)
     if y is None or is_vector(y):  # a vector year's data are checked as they are read (vector_inputs)
         return
@@ -24,25 +31,49 @@ def year_data(ctx: Context, year: Any, counties: Counties | None) -> None:
     legend = legend_codes(ctx)
     unit = None if csle_year else erosion_unit(ctx, y)
     region = (None, None) if counties is None else (counties.crs, counties.bounds())
-    for key in ("landcover",) if csle_year else ("landcover", "erosion"):
-        r = open_raster(ctx, y, key)
-        if r is None:
-            continue
-        try:
-            if key == "landcover" and not check_landcover_dtype(ctx, r):
-                continue
-            if counties is not None and not check_coverage(ctx, key, r, counties):
-                continue  # disjoint: value checks over nothing would only add noise
-            if not r.usable:
-                continue
-            win = region_window(r, *region)
-            if win.width <= 0 or win.height <= 0:
-                continue
-            if key == "erosion":
-                scan_erosion(ctx, y, r, win, unit)
-            else:
-                scan_landcover(ctx, r, win, legend)
-        finally:
-            r.close()
+    keys = ("landcover",) if csle_year else ("landcover", "erosion")
+    if workers >= 2 and len(keys) == 2:
+        with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as pool:
+            erosion = pool.submit(_raster_in_worker, ctx, y, "erosion", legend, unit, counties, region)
+            check_raster(ctx, y, "landcover", legend, unit, counties, region)
+            problems, warnings = erosion.result()
+        ctx.problems.extend(problems)
+        ctx.warnings.extend(warnings)
+    else:
+        for key in keys:
+            check_raster(ctx, y, key, legend, unit, counties, region)
     if csle_year:
         csle_data(ctx, y, counties)
+
+
+def check_raster(ctx: Context, y: Year, key: str, legend: Any, unit: str | None, counties: Counties | None,
+                 region: tuple) -> None:
+    """One raster of the year: data type, coverage of every county, then its values over the region."""
+    r = open_raster(ctx, y, key)
+    if r is None:
+        return
+    try:
+        if key == "landcover" and not check_landcover_dtype(ctx, r):
+            return
+        if counties is not None and not check_coverage(ctx, key, r, counties):
+            return  # disjoint: value checks over nothing would only add noise
+        if not r.usable:
+            return
+        win = region_window(r, *region)
+        if win.width <= 0 or win.height <= 0:
+            return
+        if key == "erosion":
+            scan_erosion(ctx, y, r, win, unit)
+        else:
+            scan_landcover(ctx, r, win, legend)
+    finally:
+        r.close()
+
+
+def _raster_in_worker(ctx: Context, y: Year, key: str, legend: Any, unit: str | None, counties: Counties | None,
+                      region: tuple) -> tuple[list, list[str]]:
+    """:func:`check_raster` in a fresh context; returns what it found (problems, warnings)."""
+    own = copy.copy(ctx)
+    own.problems, own.warnings = [], []
+    check_raster(own, y, key, legend, unit, counties, region)
+    return own.problems, own.warnings

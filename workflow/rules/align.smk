@@ -16,6 +16,8 @@ rule validate_year:
         "results/benchmarks/validate_year/{year}.tsv"
     conda:
         SWC_ENV
+    # The land-cover and erosion scans run side by side (swc_raster.validate.data.year_data).
+    threads: 2
     resources:
         mem_mb=mem_mb(2000),
     params:
