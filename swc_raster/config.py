@@ -144,7 +144,7 @@ class Analysis:
     resolution_m: float
     landcover_resampling: str
     erosion_resampling: str
-    grid: str = "equal_area"
+    grid: str = "source"
 
 
 @dataclass(frozen=True)
@@ -248,7 +248,7 @@ class Settings:
             landcover_legend=c["landcover_legend"],
             analysis=Analysis(
                 a["crs"], float(a["resolution_m"]), a["landcover_resampling"], a["erosion_resampling"],
-                a.get("grid", "equal_area"),
+                a.get("grid", "source"),
             ),
             allowable_loss=AllowableLoss(
                 float(al["default_t_km2"]), _frozen({str(k): float(t) for k, t in al["by_county"].items()})

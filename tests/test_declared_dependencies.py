@@ -77,7 +77,7 @@ def finished(tmp_path_factory) -> Path:
         "boundaries": {"path": "counties.gpkg", "layer": "counties"},
         "targets": "targets.csv",
         "landcover_legend": "legend.csv",
-        "analysis": {"resolution_m": 60},
+        "analysis": {"grid": "equal_area", "resolution_m": 60},  # the resolution matters on this grid
         "allowable_loss": {"default_t_km2": 200, "by_county": {"140581": 1000}},
         "validation": {"min_coverage_pct": 99},
         "years": [{"year": 2023, "landcover": "landcover.tif", "erosion": "erosion.tif", "erosion_unit": "t/km2/a"}],
