@@ -37,7 +37,7 @@ from pathlib import Path
 import numpy as np
 
 RES = 30.0
-SHANXI = Path("/work/shared/data/shanxi_counties.gpkg")
+SHANXI = Path(__file__).resolve().parents[2] / "shared" / "data" / "shanxi_counties.gpkg"
 
 
 def waves(seed: int = 13, n: int = 40) -> np.ndarray:

@@ -16,7 +16,7 @@ from affine import Affine
 
 from swc_raster import slope_length as sl
 
-DATA = Path("/work/shared/data/invest_sdr_willamette_extract.npz")
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "invest_sdr_willamette_extract.npz"  # beside the checkout
 
 
 def m_of(theta: float) -> float:
