@@ -5,7 +5,7 @@ slurm-wlm, slurmdbd, munge and MariaDB) runs the demo cut to one year and split 
 (``tests/slurm/config.yaml``) with the repository's SLURM workflow profile and the test site's
 profile (``tests/slurm/profile``). Two cluster runs, as a site would live through them:
 
-1. a job of the rule ``align`` is killed with ``scancel`` while it writes its raster; Snakemake
+1. a job of the rule ``grade`` is killed with ``scancel`` while it writes its raster; Snakemake
    (``--retries 0``) reports it and stops after the other batch;
 2. the rerun, in which the first attempt of the rule ``county_rates`` gets 50 MB, so SLURM kills it for
    memory, and ``--retries 1`` resubmits it with 1000 MB.
@@ -41,7 +41,7 @@ CONFIG = ROOT / "tests/slurm/config.yaml"
 YEAR = "2023"
 TARGETS = [f"results/{YEAR}/county_rates.csv", f"results/{YEAR}/erosion_by_landcover.csv",
            f"results/{YEAR}/erosion_grade.tif"]
-CANCELLED_RULE = "align"  # long enough (tens of seconds) to be killed while it writes
+CANCELLED_RULE = "grade"  # writes its raster window by window: long enough to be killed while it writes
 STARVED_RULE = "county_rates"  # one job: its first attempt gets too little memory
 STARVED_MEM = f"{STARVED_RULE}:mem_mb=50 if attempt == 1 else 1000"
 RUN_TIMEOUT_S = 900  # a run of this size takes a few minutes; a hang (a lost job state) fails the test
@@ -144,7 +144,7 @@ def local(cluster, tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def cancelled(local) -> dict:
-    """Cluster run 1: the first ``align`` job is cancelled (scancel) while it writes its output."""
+    """Cluster run 1: the first ``grade`` job is cancelled (scancel) while it writes its output."""
     path = workdir(local.parent, "cluster", inputs_from=local)
     started = time.monotonic()
     run = snakemake(path, *ON_CLUSTER, "--retries", "0")
@@ -160,7 +160,7 @@ def cancelled(local) -> dict:
             job = submitted(log, CANCELLED_RULE)[0][0]
             subprocess.run(["scancel", str(job)], check=True)
     code, log = finish(run, path, "cluster run 1 (scancel)", started)
-    assert job is not None, "the align job ended before it could be cancelled:\n" + log[-4000:]
+    assert job is not None, "the grade job ended before it could be cancelled:\n" + log[-4000:]
     folder = path / Path(outputs[0]).parent
     return {"path": path, "code": code, "log": log, "job": job, "outputs": outputs,
             "left": sorted(f.name for f in folder.iterdir()) if folder.is_dir() else []}

@@ -97,7 +97,8 @@ def test_region_row_is_the_area_weighted_sum(case):
     c, r = rates[rates.level == "county"], rates[rates.level == "region"].iloc[0]
     assert r.county_code == "140500" and r.county_name == "两县"
     for col in ["land_area_km2", "erosion_area_km2", "nodata_area_km2", *[f"area_grade{g}_km2" for g in range(1, 7)]]:
-        assert r[col] == pytest.approx(c[col].sum())
+        # published to 6 decimals (1 m² in km²): the sum of rounded county values is within 1e-6 per county
+        assert r[col] == pytest.approx(c[col].sum(), abs=1e-6 * len(c))
     assert r.rate_pct == pytest.approx(100 * (1 - c.erosion_area_km2.sum() / (c.land_area_km2 - c.gap_area_km2).sum()))
     grades = rates[[f"area_grade{g}_km2" for g in range(1, 7)]].sum(axis=1) + rates.nodata_area_km2 + rates.gap_area_km2
     np.testing.assert_allclose(grades, rates.land_area_km2)
@@ -115,10 +116,14 @@ def test_long_table_and_target_comparison_agree_with_the_rates(case):
     assert comp.loc["140500", "met_2035"] == (rates.loc["140500", "rate_pct"] >= 90.5)
 
 
-def test_grade_raster_is_tiled_on_the_equal_area_grid(case):
+def test_grade_raster_is_tiled_on_the_erosion_rasters_own_grid(case):
+    """analysis.grid: source (the default): counted and published on the delivered raster's lattice."""
+    with rasterio.open(case / "erosion.tif") as source:
+        crs, res, (x0, y0) = source.crs, source.res, (source.transform.c, source.transform.f)
     with rasterio.open(case / "results/2023/erosion_grade.tif") as src:
-        assert src.profile["tiled"] and src.res == (30.0, 30.0) and src.nodata == 255
-        assert "Albers" in src.crs.to_wkt()
+        assert src.profile["tiled"] and src.res == res and src.nodata == 255 and src.crs == crs
+        dx, dy = (src.transform.c - x0) / res[0], (y0 - src.transform.f) / res[1]
+        assert dx == pytest.approx(round(dx), abs=1e-9) and dy == pytest.approx(round(dy), abs=1e-9)
         values = np.unique(src.read(1))
     assert set(values) <= {0, 1, 2, 3, 4, 5, 6, 7, 255} and {1, 2, 255} <= set(values)
 
