@@ -66,5 +66,5 @@ def test_an_installed_wheel_validates_a_config(tmp_path):
     out = subprocess.run([python, "-c", script, str(good), str(bad)], capture_output=True, text=True, cwd=tmp_path)
     assert out.returncode == 0, out.stderr[-3000:]
     assert out.stdout.splitlines()[0] == "140500 200.0 [2020, 2021, 2022, 2023, 2024]"
-    assert "config: years[0].erosion_units" in out.stdout
+    assert "config: years[1].erosion_units" in out.stdout  # years[0] is the demo's polygon year
     assert "$schema" not in out.stdout and "properties" not in out.stdout  # says where, does not dump the schema

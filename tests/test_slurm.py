@@ -5,7 +5,7 @@ slurm-wlm, slurmdbd, munge and MariaDB) runs the demo cut to one year and split 
 (``tests/slurm/config.yaml``) with the repository's SLURM workflow profile and the test site's
 profile (``tests/slurm/profile``). Two cluster runs, as a site would live through them:
 
-1. a job of the rule ``grade`` is killed with ``scancel`` while it writes its raster; Snakemake
+1. a job of the rule ``crosstab`` is killed with ``scancel`` while it counts; Snakemake
    (``--retries 0``) reports it and stops after the other batch;
 2. the rerun, in which the first attempt of the rule ``county_rates`` gets 50 MB, so SLURM kills it for
    memory, and ``--retries 1`` resubmits it with 1000 MB.
@@ -41,7 +41,7 @@ CONFIG = ROOT / "tests/slurm/config.yaml"
 YEAR = "2023"
 TARGETS = [f"results/{YEAR}/county_rates.csv", f"results/{YEAR}/erosion_by_landcover.csv",
            f"results/{YEAR}/erosion_grade.tif"]
-CANCELLED_RULE = "grade"  # writes its raster window by window: long enough to be killed while it writes
+CANCELLED_RULE = "crosstab"  # counts for seconds before it writes: killed mid-run, on the path to the rates
 STARVED_RULE = "county_rates"  # one job: its first attempt gets too little memory
 STARVED_MEM = f"{STARVED_RULE}:mem_mb=50 if attempt == 1 else 1000"
 RUN_TIMEOUT_S = 900  # a run of this size takes a few minutes; a hang (a lost job state) fails the test
@@ -144,26 +144,27 @@ def local(cluster, tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def cancelled(local) -> dict:
-    """Cluster run 1: the first ``grade`` job is cancelled (scancel) while it writes its output."""
+    """Cluster run 1: the first ``crosstab`` job is cancelled (scancel) while it counts."""
     path = workdir(local.parent, "cluster", inputs_from=local)
     started = time.monotonic()
     run = snakemake(path, *ON_CLUSTER, "--retries", "0")
     job, outputs = None, []
     while run.poll() is None and job is None and time.monotonic() - started < RUN_TIMEOUT_S:
-        time.sleep(0.2)
+        time.sleep(0.1)
         log = (path / "run.log").read_text()
         if not submitted(log, CANCELLED_RULE):
             continue
         outputs = job_outputs(log, CANCELLED_RULE)
-        folder = path / Path(outputs[0]).parent
-        if folder.is_dir() and any(".partial" in f.name for f in folder.iterdir()):  # writing has begun
+        batch = Path(outputs[0]).parent.name
+        if (path / "logs" / YEAR / batch / f"{CANCELLED_RULE}.log").exists():  # the job's script has started
             job = submitted(log, CANCELLED_RULE)[0][0]
             subprocess.run(["scancel", str(job)], check=True)
     code, log = finish(run, path, "cluster run 1 (scancel)", started)
-    assert job is not None, "the grade job ended before it could be cancelled:\n" + log[-4000:]
+    assert job is not None, f"the {CANCELLED_RULE} job ended before it could be cancelled:\n" + log[-4000:]
     folder = path / Path(outputs[0]).parent
-    return {"path": path, "code": code, "log": log, "job": job, "outputs": outputs,
-            "left": sorted(f.name for f in folder.iterdir()) if folder.is_dir() else []}
+    names = {Path(o).stem for o in outputs}
+    left = sorted(f.name for f in folder.iterdir() if any(n in f.name for n in names)) if folder.is_dir() else []
+    return {"path": path, "code": code, "log": log, "job": job, "outputs": outputs, "left": left}
 
 
 @pytest.fixture(scope="module")
