@@ -156,7 +156,7 @@ def test_adding_a_year_schedules_only_that_year_and_the_summaries(case, tmp_path
     out = result.stdout + result.stderr
     per_year = {"validate_year": 1, "align": 1, "grade": 1, "crosstab": 1, "gather_crosstab": 1, "landcover_table": 1,
                 "mosaic_grade": 1, "mosaic_landcover": 1, "county_rates": 1, "compare_targets": 1, "draw_map": 4,
-                "workbook": 1, "gis_outputs": 1, "year_report": 1}
+                "workbook": 1, "gis_outputs": 1, "year_report": 1, "t_sensitivity": 1}
     summaries = {"summarise_years": 1, "transitions": 1, "gather_transitions": 1, "batch_zones": 1}
     expected = per_year | summaries | {"all": 1}
     assert _job_counts(out) == expected | {"total": sum(expected.values())}
