@@ -153,6 +153,8 @@ class AllowableLoss:
 
     default_t_km2: float
     by_county: Mapping[str, float]
+    #: Alternative T values (ascending, distinct) at which every county's rate is also reported.
+    sensitivity_t_km2: tuple[float, ...] = ()
 
     def t_for(self, county_code: str) -> float:
         return float(self.by_county.get(str(county_code), self.default_t_km2))
@@ -251,7 +253,9 @@ class Settings:
                 a.get("grid", "source"),
             ),
             allowable_loss=AllowableLoss(
-                float(al["default_t_km2"]), _frozen({str(k): float(t) for k, t in al["by_county"].items()})
+                float(al["default_t_km2"]),
+                _frozen({str(k): float(t) for k, t in al["by_county"].items()}),
+                tuple(sorted(float(t) for t in al["sensitivity_t_km2"])),
             ),
             validation=ValidationRules(
                 float(v["min_coverage_pct"]), v["unit_check"], float(v["overlap_tolerance_pct"])

@@ -77,6 +77,24 @@ def grade_keys_labelled(codes, erosion, labels, t_of_label, nodata, key):
 
 
 @njit(cache=True, nogil=True)
+def levels_at_least(erosion, t_sorted, nodata, level):
+    """``level[i]`` = how many of the ascending thresholds ``t_sorted`` (float32, from :func:`t_float32`)
+    the modulus reaches (``a >= t``); 0 where ``erosion`` equals ``nodata`` or is not finite.
+
+    The T-sensitivity count: with every alternative T below 2 500, a cell is eroded at ``t_sorted[k]``
+    exactly when its level exceeds ``k`` — the comparison :func:`grade_keys` makes with that T.
+    """
+    n_t = t_sorted.size
+    for i in range(erosion.size):
+        a = erosion[i]
+        ok = uint8((a != nodata) & (np.abs(a) < np.inf))
+        n = uint8(0)
+        for k in range(n_t):
+            n += uint8(a >= t_sorted[k])
+        level[i] = ok * n
+
+
+@njit(cache=True, nogil=True)
 def mark_gap(key, gap):
     """Grade 7 (data gap) where ``gap``: the low three bits of the key set."""
     for i in range(key.size):
@@ -173,8 +191,11 @@ def compile_now(wide_keys: bool = False) -> None:
         cover, touched, cells = np.zeros((2, 2, 3)), np.zeros((2, 2), np.uint8), np.zeros(4, np.int64)
         n = accumulate_edges(*edge, np.array([1], np.int64), cover, touched, cells)
         for gap in (np.zeros(0, np.bool_), np.zeros(4, np.bool_)):
-            correct_boundary_cells(cover, touched, np.sort(cells[:n]), labels, codes, erosion, gap,
-                                   np.array([0, t], np.float32), nodata, np.zeros((2, 16)), np.ones(2))
+            for levels in (np.zeros(0, np.uint8), np.zeros(4, np.uint8)):
+                correct_boundary_cells(cover, touched, np.sort(cells[:n]), labels, codes, erosion, gap,
+                                       np.array([0, t], np.float32), nodata, np.zeros((2, 16)), np.ones(2),
+                                       levels, np.zeros((2, 2)))
+    levels_at_least(erosion, np.array([t], np.float32), nodata, np.zeros(4, np.uint8))
 
 
 # --------------------------------------------------------------------------- fractional coverage of boundary cells
@@ -255,7 +276,7 @@ def _take_column(acc, run, r, c):
 
 @njit(cache=True, nogil=True)
 def correct_boundary_cells(acc, touched, cells, centre_labels, codes, erosion, gap, t_of_label, nodata, corrections,
-                           row_w):
+                           row_w, levels, level_corrections):
     """Turn the pixel-centre counts of the crossed cells into coverage-weighted ones.
 
     ``cells`` (sorted flat indices) are the cells listed by accumulate_edges.
@@ -265,7 +286,10 @@ def correct_boundary_cells(acc, touched, cells, centre_labels, codes, erosion, g
     ``corrections[j, key]`` with the key the cell gets with label j's T.
     ``acc`` and ``touched`` are left zeroed for the next tile.  ``gap`` empty:
     no gap cells.  Each correction is weighted by its row's cell area ``row_w[row]``.
+    ``levels`` (empty: none) are the cells' T-sensitivity levels (:func:`levels_at_least`, 0 on gap
+    cells); the same coverage corrections go to ``level_corrections[j, level]``.
     """
+    any_levels = levels.size != 0
     n_labels = acc.shape[0]
     w = touched.shape[1]
     any_gap = gap.size != 0
@@ -292,5 +316,7 @@ def correct_boundary_cells(acc, touched, cells, centre_labels, codes, erosion, g
                 continue
             g = _GAP if any_gap and gap[i] else _grade(a, a >= t_of_label[j], nodata)
             corrections[j, (codes[i] << 3) | g] += delta * row_w[r]
+            if any_levels:
+                level_corrections[j, levels[i]] += delta * row_w[r]
     if row >= 0:
         _take_column(acc, run, row, last + 1)

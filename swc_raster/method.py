@@ -40,6 +40,12 @@ def method_record(settings: Settings, year: int, county_codes: Iterable[str]) ->
             "erosion": y.erosion,
         },
     }
+    alternatives = list(settings.allowable_loss.sensitivity_t_km2)
+    if alternatives:
+        record["t_sensitivity_t_km2"] = (
+            alternatives if not y.is_vector
+            else "not computed: the year is delivered as polygons (T sensitivity needs a modulus raster)"
+        )
     if y.csle is not None:
         record["csle"] = dict(y.csle)
     return record

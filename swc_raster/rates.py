@@ -71,6 +71,41 @@ def county_rates(crosstab: xr.DataArray, names: dict[str, str], t_by_county: dic
     return out[RATE_COLUMNS].round(6)
 
 
+SENSITIVITY_COLUMNS = ["year", "county_code", "county_name", "level", "t_km2", "erosion_area_km2", "rate_pct"]
+
+
+def t_sensitivity(crosstab: xr.DataArray, eroded: pd.DataFrame, names: dict[str, str], *, year: int | str,
+                  region_code: str, region_name: str) -> pd.DataFrame:
+    """The ``t_sensitivity.csv`` table: each county's rate had every county the alternative T, then the region.
+
+    ``eroded``: ``county_code, t_km2, eroded_area_km2`` — the area with A ≥ T (defined modulus, inside the
+    erosion raster) counted beside the grades.  Land and gap areas come from ``crosstab`` (T does not move
+    them); the rate follows :func:`rate_pct`, the region row is area-weighted (sums of the county areas).
+    """
+    by_grade = crosstab.sum("landcover_code").to_pandas()
+    land = by_grade.sum(axis=1)
+    gap = by_grade[GAP_GRADE]
+    missing = sorted(set(by_grade.index) - set(eroded["county_code"]))
+    if missing and len(eroded):
+        raise CoverageError(f"counties {missing}", "have no T-sensitivity counts.", "rerun the crosstab rule.")
+    rows = []
+    for t, part in eroded.groupby("t_km2", sort=True):
+        e = part.set_index("county_code")["eroded_area_km2"].reindex(by_grade.index)
+        block = pd.DataFrame({"county_code": by_grade.index, "county_name": [names[c] for c in by_grade.index],
+                              "level": "county", "t_km2": float(t), "erosion_area_km2": e.to_numpy(),
+                              "land": land.to_numpy(), "gap": gap.to_numpy()})
+        region = {"county_code": region_code, "county_name": region_name, "level": "region", "t_km2": float(t),
+                  "erosion_area_km2": block["erosion_area_km2"].sum(), "land": block["land"].sum(),
+                  "gap": block["gap"].sum()}
+        rows.append(pd.concat([block, pd.DataFrame([region])], ignore_index=True))
+    if not rows:
+        return pd.DataFrame(columns=SENSITIVITY_COLUMNS)
+    out = pd.concat(rows, ignore_index=True)
+    out["rate_pct"] = rate_pct(out["land"], out["erosion_area_km2"], out["gap"])
+    out["year"] = year
+    return out[SENSITIVITY_COLUMNS].round(6)
+
+
 def landcover_long(crosstab: xr.DataArray, names: dict[str, str], legend: pd.DataFrame, *, year: int | str) -> pd.DataFrame:
     """The ``erosion_by_landcover.csv`` long table (zero-area rows dropped)."""
     from swc_raster.grading import GRADE_NAMES_EN, GRADE_NAMES_ZH

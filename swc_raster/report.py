@@ -53,6 +53,7 @@ from swc_raster.tables import (
     targets_table,
 )
 from swc_raster.tables import method_label
+from swc_raster.csv_files import read_csv
 
 __all__ = ["write_report", "file_sha256", "MAP_CAPTIONS"]
 
@@ -488,6 +489,40 @@ def _summary(rates: pd.DataFrame, comp: pd.DataFrame, year, lang: str) -> str:
     return f'<div class="cards">{card_html}</div><ul id="summary-list">{items}</ul>'
 
 
+def t_sensitivity_table(rates: pd.DataFrame, sensitivity: pd.DataFrame, lang: str = "zh") -> Table:
+    """Each county's rate with its configured T and at each alternative T (``t_sensitivity.csv``), region last."""
+    ts = sorted({float(t) for t in sensitivity["t_km2"]})
+    headers = [
+        _L(lang, "行政区划代码", "Code"),
+        _L(lang, "县（市、区）", "County"),
+        _L(lang, "采用的 T (t/(km²·a))", "T used (t/(km²·a))"),
+        _L(lang, "水土保持率 (%)", "Rate (%)"),
+    ] + [_L(lang, f"T = {t:g} 时的水土保持率 (%)", f"Rate at T = {t:g} (%)") for t in ts]
+    table = Table(
+        "t_sensitivity",
+        _L(lang, "T 敏感性", "T sensitivity"),
+        _L(lang, "各县（市、区）在不同允许土壤流失量 T 下的水土保持率", "Rate of each county at other values of T"),
+        headers,
+        ["code", "text", "t", "pct"] + ["pct"] * len(ts),
+        note=_L(
+            lang,
+            "同一次计数中统计：每一列假定所有县采用该 T；T 只移动微度与轻度的界线。区域值按面积加权。",
+            "Counted in the same pass as the grades: each column gives every county that T; T moves only the "
+            "slight/light boundary. Region values are area-weighted.",
+        ),
+    )
+    sens = sensitivity.assign(county_code=sensitivity["county_code"].astype(str), t_km2=sensitivity["t_km2"].astype(float))
+    by = {(c, t): r for c, t, r in zip(sens["county_code"], sens["t_km2"], sens["rate_pct"])}
+    for i, (_, r) in enumerate(rates.iterrows()):
+        code = str(r["county_code"])
+        table.rows.append(
+            [code, r["county_name"], r["t_allowable_t_km2"], r["rate_pct"], *[by.get((code, t)) for t in ts]]
+        )
+        if r["level"] == "region":
+            table.region_rows.add(i)
+    return table
+
+
 def _t_table(rates: pd.DataFrame, lang: str) -> str:
     rows = "".join(
         f"<tr><td class=\"c\">{_e(r['county_code'])}</td><td>{_e(r['county_name'])}</td>"
@@ -567,6 +602,7 @@ def write_report(
     multi_year: Mapping | None = None,
     one_map: Mapping | None = None,
     one_map_raster_bytes: int = report_map.RASTER_BUDGET_BYTES,
+    t_sensitivity_csv: str | os.PathLike | None = None,
 ) -> Path:
     """Write the self-contained HTML assessment report and return its path.
 
@@ -578,7 +614,8 @@ def write_report(
     the interactive county map's inputs, ``{"counties": gpkg, "years": {year: {"rates": csv,
     "comparison": csv, "grade": tif}}, "progress": csv}`` (``grade`` and ``progress``
     optional; see :func:`swc_raster.report_map.one_map_inputs`); its grade rasters share
-    ``one_map_raster_bytes``.
+    ``one_map_raster_bytes``.  ``t_sensitivity_csv``: the year's ``t_sensitivity.csv`` (each
+    county's rate at alternative T values), shown as a table after the grades.
     """
     if lang not in ("zh", "en"):
         raise InputError("lang", f"unknown language {lang!r}.", "use 'zh' (default) or 'en'.")
@@ -629,6 +666,15 @@ def write_report(
             table_html(grades_table(rates, lang), lang, "grade-table"),
         )
     )
+    if t_sensitivity_csv is not None:
+        sens = read_csv(_need_file(t_sensitivity_csv, "t_sensitivity.csv"))
+        sections.append(
+            (
+                "t-sensitivity",
+                _L(lang, "水土保持率对允许土壤流失量 T 的敏感性", "Sensitivity of the rate to T"),
+                table_html(t_sensitivity_table(rates, sens, lang), lang, "t-sensitivity-table"),
+            )
+        )
     sections.append(
         (
             "landuse",
@@ -679,6 +725,7 @@ def write_report(
         "county_rates.csv": county_rates_csv,
         "target_comparison.csv": target_comparison_csv,
         "erosion_by_landcover.csv": erosion_by_landcover_csv,
+        **({"t_sensitivity.csv": t_sensitivity_csv} if t_sensitivity_csv is not None else {}),
         **{f"map {k}": p for k, p in maps.items()},
         **(_one_map_files(map_inputs) if map_inputs is not None else {}),
     }

@@ -266,7 +266,9 @@ def crosstab(
     erosion_unit: str = "t/km2/a",
     landcover_resampling: str = "auto",
     erosion_resampling: str = "auto",
+    t_sensitivity: Sequence[float] = (),
     out_crosstab: str | Path,
+    out_sensitivity: str | Path | None = None,
     mem_mb: float = 1000,
     workers: int | None = None,
 ) -> None:
@@ -276,13 +278,16 @@ def crosstab(
     otherwise resampled tile by tile in memory), the modulus converted to t/(km²·a) and graded
     with each county's T, every cell weighted by its true area.  The window size follows from
     ``mem_mb`` and ``workers``; county land outside the erosion raster's footprint is grade 7.
+    ``t_sensitivity``: alternative T values whose eroded area per county is counted in the same
+    pass and written to ``out_sensitivity`` (``county_code, t_km2, eroded_area_km2``, unrounded;
+    a header only when there are none).
     """
     window_size = zonal.window_for_memory(mem_mb, workers or 1)
     counties = read_prepared(counties_gpkg)
     grid = AnalysisGrid.from_json(grid_json)
     with align_lib.open_raster(erosion, "erosion") as src:
         cover = raster_footprint(src, grid.crs_wkt)
-    table = zonal.crosstab(
+    table, eroded = zonal.crosstab_with_sensitivity(
         landcover,
         erosion,
         counties,
@@ -295,9 +300,14 @@ def crosstab(
         erosion_unit=erosion_unit,
         landcover_resampling=landcover_resampling,
         erosion_resampling=erosion_resampling,
+        t_sensitivity=t_sensitivity,
     )
     with atomic_path(out_crosstab) as tmp:
         table.to_netcdf(tmp)
+    if out_sensitivity is not None:
+        long = eroded.to_dataframe().reset_index()[["county_code", "t_km2", "eroded_area_km2"]]
+        with atomic_path(out_sensitivity) as tmp:
+            long.to_csv(tmp, index=False, float_format="%.17g")
 
 
 def gather_crosstab(
@@ -360,6 +370,47 @@ def county_rates(
     _warn_large_nodata(out)
     write_csv(out, out_csv, demo=demo)
     return out
+
+
+def t_sensitivity(
+    sensitivity_csvs: Sequence[str | Path],
+    crosstab_nc: str | Path,
+    *,
+    year: int,
+    counties_gpkg: str | Path,
+    t_sensitivity: Sequence[float],
+    region_code: str,
+    region_name: str,
+    demo: bool,
+    out_csv: str | Path,
+) -> pd.DataFrame:
+    """t_sensitivity.csv: each county's (and the region's) rate at each alternative T.
+
+    ``sensitivity_csvs``: the batches' eroded areas at each T (counted by ``crosstab`` in the same
+    pass as the grades); the land and data-gap areas come from the year's cross-tab.
+    """
+    counties = read_prepared(counties_gpkg)
+    eroded = pd.concat(
+        [pd.read_csv(p, dtype={"county_code": str}) for p in sensitivity_csvs], ignore_index=True
+    )
+    wanted = sorted(float(t) for t in t_sensitivity)
+    found = sorted(set(eroded["t_km2"].astype(float)))
+    if found != wanted:
+        raise InputError(
+            f"T-sensitivity counts ({', '.join(map(str, sensitivity_csvs))})",
+            f"hold T = {found}, not the configured {wanted}.",
+            "rerun the crosstab rule (allowable_loss.sensitivity_t_km2 changed after counting).",
+        )
+    table = rates.t_sensitivity(
+        zonal.read_crosstab(crosstab_nc),
+        eroded,
+        dict(zip(counties.county_code, counties.county_name)),
+        year=year,
+        region_code=region_code,
+        region_name=region_name,
+    )
+    write_csv(table, out_csv, demo=demo)
+    return table
 
 
 def _warn_large_nodata(table: pd.DataFrame) -> None:
@@ -605,6 +656,7 @@ def year_report(
         demo=demo,
         multi_year=multi_year,
         one_map=one_map if years else None,
+        t_sensitivity_csv=inputs.get("t_sensitivity"),
     )
 
 

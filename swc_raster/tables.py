@@ -612,6 +612,7 @@ METHOD_LABELS = {
     "resolution_m": ("分析格网分辨率 (m)", "Grid resolution (m)"),
     "allowable_loss": ("允许土壤流失量 T (t/(km²·a))", "Allowable soil loss T (t/(km²·a))"),
     "t_allowable": ("允许土壤流失量 T (t/(km²·a))", "Allowable soil loss T (t/(km²·a))"),
+    "t_sensitivity_t_km2": ("T 敏感性：另算的 T 值 (t/(km²·a))", "T sensitivity: other T values (t/(km²·a))"),
     "inputs": ("输入数据", "Inputs"),
     "erosion_unit": ("侵蚀模数单位", "Erosion modulus unit"),
     "region": ("区域", "Region"),

@@ -298,7 +298,7 @@ class _Counter:
 
     def __init__(self, landcover: dict, erosion: dict, counties_wkb: list[bytes], zone_ids: np.ndarray,
                  t_by_zone: np.ndarray, footprint_wkb: bytes | None, grid: AnalysisGrid, lut: np.ndarray,
-                 n_zones: int, n_classes: int, tile: int):
+                 n_zones: int, n_classes: int, tile: int, t_alt: Sequence[float] = ()):
         self.lc = GridSource(grid=grid, kind="landcover", **landcover)
         self.ero = GridSource(grid=grid, kind="erosion", **erosion)
         self.areas = CellAreas(grid)
@@ -328,13 +328,18 @@ class _Counter:
                     "index": np.zeros((n_zones + 1, _kernels().LANES, self.n_index_keys))}
         # boundary cells: coverage minus pixel-centre count, by zone and key
         self.frac = {"raw": np.zeros((n_zones + 1, 256)), "index": np.zeros((n_zones + 1, self.n_index_keys))}
+        # T sensitivity: cells by zone, lane and level (how many of the ascending alternative T the modulus reaches)
+        self.t_alt32 = np.array([_kernels().t_float32(t) for t in t_alt], dtype=np.float32)
+        self.n_levels = len(self.t_alt32) + 1
+        self.acc_alt = np.zeros((n_zones + 1, _kernels().LANES, self.n_levels))
+        self.frac_alt = np.zeros((n_zones + 1, self.n_levels))
         self.cover_acc = np.zeros(0)  # signed-area accumulator of the counties of a tile, grown as needed
         self.touched = np.zeros(tile * tile, dtype=np.uint8)
         self.cells = np.empty(tile * tile, dtype=np.int64)  # the cells county edges cross in a tile
         t2 = tile * tile
         self.buf = {"lc": np.empty(t2, dtype=self.lc.dtype), "ero": np.empty(t2, dtype=np.float32),
                     "raw": np.empty(t2, dtype=np.uint8), "index": np.empty(t2, dtype=key_type),
-                    "codes": np.empty(t2, dtype=key_type)}
+                    "codes": np.empty(t2, dtype=key_type), "level": np.empty(t2, dtype=np.uint8)}
 
     def _b(self, name: str, h: int, w: int) -> np.ndarray:
         return self.buf[name][: h * w].reshape(h, w)
@@ -343,9 +348,10 @@ class _Counter:
         self.lc.close()
         self.ero.close()
 
-    def count(self, windows: Sequence[Window]) -> np.ndarray:
-        """Cells (coverage-weighted at county edges) of ``windows`` → float64 (n_zones+1, n_classes, 8); zone 0 empty."""
-        for acc in (*self.acc.values(), *self.frac.values()):
+    def count(self, windows: Sequence[Window]) -> tuple[np.ndarray, np.ndarray]:
+        """Cells (coverage-weighted at county edges) of ``windows`` → float64 (n_zones+1, n_classes, 8), and
+        the cells of each T-sensitivity level → float64 (n_zones+1, n_levels); zone 0 empty in both."""
+        for acc in (*self.acc.values(), *self.frac.values(), self.acc_alt, self.frac_alt):
             acc[:] = 0
         for win in windows:
             c0, r0, w, h = int(win.col_off), int(win.row_off), int(win.width), int(win.height)
@@ -358,7 +364,9 @@ class _Counter:
             by_index[:, self.raw_to_index[code]] += raw[:, code]
         out = by_index.reshape(self.n_zones + 1, self.n_classes, N_GRADES)
         out[0] = 0
-        return out
+        levels = self.acc_alt.sum(axis=1) + self.frac_alt
+        levels[0] = 0
+        return out, levels
 
     def _window(self, win: Window) -> None:
         t = self.tile
@@ -472,14 +480,21 @@ class _Counter:
         gap = self._gap(tw, box)
         if gap is not None:
             _kernels().mark_gap(key, gap.reshape(-1))
+        level = self._levels(ero, gap, h * w)
         acc = self.acc[kind]
         if zl is None:
             _kernels().count_keys_rows(key, w, row_w, acc[zones[0]])
+            if level.size:
+                _kernels().count_keys_rows(level, w, row_w, self.acc_alt[zones[0]])
             return
         local = np.zeros((len(geoms) + 1, _kernels().LANES, acc.shape[2]))
         labels = zl.reshape(-1)
         _kernels().count_keys_labelled_rows(labels, key, w, row_w, local)
         acc[zones] += local[1:]
+        if level.size:
+            local_alt = np.zeros((len(geoms) + 1, _kernels().LANES, self.n_levels))
+            _kernels().count_keys_labelled_rows(labels, level, w, row_w, local_alt)
+            self.acc_alt[zones] += local_alt[1:]
         if edges is None:
             return
         n = (len(geoms) + 1) * h * (w + 1)
@@ -490,11 +505,23 @@ class _Counter:
         n = _kernels().accumulate_edges(*edges, cover, touched, self.cells)
         crossed = np.sort(self.cells[:n])
         corrections = np.zeros((len(geoms) + 1, acc.shape[2]))
+        level_corrections = np.zeros((len(geoms) + 1, self.n_levels))
         no_gap = np.zeros(0, dtype=np.bool_)
         _kernels().correct_boundary_cells(cover, touched, crossed, labels, codes, ero,
                                        no_gap if gap is None else gap.reshape(-1), t_of_label, self.nodata, corrections,
-                                       row_w)
+                                       row_w, level, level_corrections)
         self.frac[kind][zones] += corrections[1:]
+        self.frac_alt[zones] += level_corrections[1:]
+
+    def _levels(self, ero: np.ndarray, gap: np.ndarray | None, n: int) -> np.ndarray:
+        """Each cell's T-sensitivity level (0 on gap cells); empty when no alternative T is asked for."""
+        if not len(self.t_alt32):
+            return self.buf["level"][:0]
+        level = self.buf["level"][:n]
+        _kernels().levels_at_least(ero, self.t_alt32, self.nodata, level)
+        if gap is not None:
+            level[gap.reshape(-1)] = 0
+        return level
 
 
 def _init_worker(*args) -> None:
@@ -533,10 +560,18 @@ def _check_erosion_raster(path: str | Path, grid: AnalysisGrid) -> None:
 
 
 def crosstab(landcover_aligned: str | Path, erosion_aligned: str | Path, counties: gpd.GeoDataFrame,
-             legend_codes: Sequence[int], grid: AnalysisGrid, t_by_zone: Sequence[float], *,
-             footprint: shapely.Geometry | None = None, window_size: int = 2048,
-             workers: int | None = None, erosion_unit: str | None = None, landcover_resampling: str = "auto",
-             erosion_resampling: str = "auto") -> xr.DataArray:
+             legend_codes: Sequence[int], grid: AnalysisGrid, t_by_zone: Sequence[float], **kwargs) -> xr.DataArray:
+    """Area (km²) per county × land-cover class × SL 190 grade (see :func:`crosstab_with_sensitivity`)."""
+    return crosstab_with_sensitivity(landcover_aligned, erosion_aligned, counties, legend_codes, grid, t_by_zone,
+                                     **kwargs)[0]
+
+
+def crosstab_with_sensitivity(
+        landcover_aligned: str | Path, erosion_aligned: str | Path, counties: gpd.GeoDataFrame,
+        legend_codes: Sequence[int], grid: AnalysisGrid, t_by_zone: Sequence[float], *,
+        footprint: shapely.Geometry | None = None, window_size: int = 2048,
+        workers: int | None = None, erosion_unit: str | None = None, landcover_resampling: str = "auto",
+        erosion_resampling: str = "auto", t_sensitivity: Sequence[float] = ()) -> tuple[xr.DataArray, xr.DataArray]:
     """Area (km²) per county × land-cover class × SL 190 grade, from one pass over the grid.
 
     The two rasters are read onto ``grid`` as they are (:class:`swc_raster.sources.GridSource`:
@@ -551,8 +586,20 @@ def crosstab(landcover_aligned: str | Path, erosion_aligned: str | Path, countie
     Returns a DataArray with dims ``(county_code, landcover_code, grade_code)``;
     land-cover code 0 holds cells whose class is missing or not in the legend.
     ``workers`` processes (default: all cores) share the windows.
+
+    T sensitivity, in the same pass: for each alternative T of ``t_sensitivity`` (every county
+    alike) the area (km²) of each county whose modulus is defined, inside the erosion raster's
+    footprint and ≥ that T — its erosion area had every county that T (all T < 2 500, so only
+    the 微度/轻度 boundary moves), counted exactly as the grades are (same cells, same coverage
+    weights at county edges, same float32 comparison).  Returned as the second value, a DataArray
+    ``(county_code, t_km2)`` (no ``t_km2`` when ``t_sensitivity`` is empty).
     """
+    from swc_raster.grading import check_allowable_loss
+
     check_window_size(window_size)
+    t_alt = sorted({float(t) for t in t_sensitivity})
+    for t in t_alt:
+        check_allowable_loss(t)
     if erosion_unit is None:
         _check_erosion_raster(erosion_aligned, grid)
     n_zones = int(counties["zone"].max())
@@ -569,31 +616,42 @@ def crosstab(landcover_aligned: str | Path, erosion_aligned: str | Path, countie
                 "label": "erosion"}
     args = (lc_spec, ero_spec, shapely.to_wkb(np.asarray(counties.geometry.values)).tolist(),
             counties["zone"].to_numpy(), t_by_zone, None if footprint is None else shapely.to_wkb(footprint),
-            grid, lut, n_zones, n_classes, min(TILE, window_size))
+            grid, lut, n_zones, n_classes, min(TILE, window_size), t_alt)
     total = np.zeros((n_zones + 1, n_classes, N_GRADES))
+    levels = np.zeros((n_zones + 1, len(t_alt) + 1))
     if workers == 1:
         with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB):
             counter = _Counter(*args)
             try:
                 for batch in _batches(windows, 16):
-                    total += counter.count(batch)
+                    counts, by_level = counter.count(batch)
+                    total += counts
+                    levels += by_level
             finally:
                 counter.close()
     else:
         with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=args) as pool:
             chunks = list(_batches(windows, 8 * workers))
-            for counts in progress(pool.map(_count_windows, chunks), len(chunks), "counting"):
+            for counts, by_level in progress(pool.map(_count_windows, chunks), len(chunks), "counting"):
                 total += counts
+                levels += by_level
     zone_to_code = dict(zip(counties["zone"], counties["county_code"]))
     scale = CellAreas(grid).scale_km2
     area = np.maximum(total[1:], 0.0) * scale  # −1e−13 cells of rounding in coverage sums → 0
-    return xr.DataArray(
+    codes = [zone_to_code[z] for z in range(1, n_zones + 1)]
+    # eroded at t_alt[k] ⇔ level > k: the areas of levels k+1 … n summed
+    at_least = np.cumsum(levels[1:, ::-1], axis=1)[:, ::-1][:, 1:]
+    eroded = xr.DataArray(np.maximum(at_least, 0.0) * scale, dims=("county_code", "t_km2"),
+                          coords={"county_code": codes, "t_km2": t_alt}, name="eroded_area_km2",
+                          attrs={"units": "km2", "meaning": "area with A >= T_alt (defined modulus, no data gap)"})
+    table = xr.DataArray(
         area, dims=("county_code", "landcover_code", "grade_code"),
         coords={"county_code": [zone_to_code[z] for z in range(1, n_zones + 1)],
                 "landcover_code": [0, *[int(c) for c in legend_codes]], "grade_code": list(ALL_CODES)},
         name="area_km2", attrs={"units": "km2", "edge_rule": "coverage fraction",
                "cell_area": "res² (equal-area grid)" if grid.equal_area else "true area of each row's cells"},
     )
+    return table, eroded
 
 
 def read_crosstab(path: str | Path) -> xr.DataArray:

@@ -148,6 +148,13 @@ EDITS = {
     "nothing": (_unchanged, set()),
     "T default": (_set("allowable_loss", "default_t_km2", 500), AFTER_T),
     "T of one county": (_set("allowable_loss", "by_county", {"140581": 500}), AFTER_T),
+    # Alternative T values are counted in the counting pass (not grading): counting and what follows, the new
+    # table, and the method record's readers; the grade raster and its map stay.
+    "T sensitivity list": (
+        _set("allowable_loss", "sensitivity_t_km2", [500, 1000]),
+        {"crosstab", "gather_crosstab", "t_sensitivity"} | LANDCOVER_TABLE | RATES | TARGETS | SUMMARY
+        | {"draw_map:rate", "draw_map:target_gap"} | PUBLISH,
+    ),
     # The grid changes every cell: all but reading the boundaries and checking the rasters.
     "analysis resolution": (_set("analysis", "resolution_m", 90), EVERYTHING - {"prepare_boundaries", "validate_year"}),
     # Counting on the erosion raster's own grid instead: the same.

@@ -37,7 +37,7 @@ def make_case(tmp: Path, **overrides) -> Path:
         "targets": str(tmp / "targets.csv"),
         "landcover_legend": str(ROOT / "config/landcover_legend.csv"),
         "analysis": {"resolution_m": 30},
-        "allowable_loss": {"default_t_km2": 200, "by_county": {"140581": 1000}},
+        "allowable_loss": {"default_t_km2": 200, "by_county": {"140581": 1000}, "sensitivity_t_km2": [1000, 200]},
         "demo": True,  # every published file must then say so (checked below)
         "years": [{"year": 2023, "landcover": str(tmp / "landcover.tif"), "erosion": str(tmp / "erosion.tif"),
                    "erosion_unit": "t/km2/a"}],
@@ -116,6 +116,18 @@ def test_long_table_and_target_comparison_agree_with_the_rates(case):
     assert comp.loc["140500", "met_2035"] == (rates.loc["140500", "rate_pct"] >= 90.5)
 
 
+def test_t_sensitivity_table_reproduces_the_configured_t_and_is_in_the_report(case):
+    rates = pd.read_csv(case / "results/2023/county_rates.csv", dtype={"county_code": str}).set_index("county_code")
+    sens = pd.read_csv(case / "results/2023/t_sensitivity.csv", dtype={"county_code": str})
+    assert sorted(set(sens.t_km2)) == [200.0, 1000.0]
+    for code, t in T.items():  # each county at its own T: the rates table's number
+        row = sens[(sens.county_code == code) & (sens.t_km2 == t)].iloc[0]
+        assert row.rate_pct == pytest.approx(rates.loc[code, "rate_pct"], abs=1e-6)
+        assert row.erosion_area_km2 == pytest.approx(rates.loc[code, "erosion_area_km2"], abs=1e-6)
+    html = (case / "results/2023/report.html").read_text(encoding="utf-8")
+    assert 'id="t-sensitivity-table"' in html and "t_sensitivity_t_km2" in html
+
+
 def test_grade_raster_is_tiled_on_the_erosion_rasters_own_grid(case):
     """analysis.grid: source (the default): counted and published on the delivered raster's lattice."""
     with rasterio.open(case / "erosion.tif") as source:
@@ -149,7 +161,7 @@ def test_adding_a_year_schedules_only_that_year_and_the_summaries(case, tmp_path
     out = result.stdout + result.stderr
     per_year = {"validate_year": 1, "align": 1, "grade": 1, "crosstab": 1, "gather_crosstab": 1, "landcover_table": 1,
                 "mosaic_grade": 1, "mosaic_landcover": 1, "county_rates": 1, "compare_targets": 1, "draw_map": 4,
-                "workbook": 1, "gis_outputs": 1, "year_report": 1}
+                "workbook": 1, "gis_outputs": 1, "year_report": 1, "t_sensitivity": 1}
     summaries = {"summarise_years": 1, "transitions": 1, "gather_transitions": 1, "batch_zones": 1}
     expected = per_year | summaries | {"all": 1}
     assert _job_counts(out) == expected | {"total": sum(expected.values())}
@@ -168,6 +180,8 @@ def test_split_into_batches_gives_identical_results(case, tmp_path):
     single = pd.read_csv(case / "results/2023/county_rates.csv")
     split = pd.read_csv(tmp_path / "results/2023/county_rates.csv")
     pd.testing.assert_frame_equal(single, split)
+    pd.testing.assert_frame_equal(pd.read_csv(case / "results/2023/t_sensitivity.csv"),
+                                  pd.read_csv(tmp_path / "results/2023/t_sensitivity.csv"))
     with rasterio.open(case / "results/2023/erosion_grade.tif") as a, rasterio.open(tmp_path / "results/2023/erosion_grade.tif") as b:
         assert a.transform == b.transform and a.shape == b.shape
         np.testing.assert_array_equal(a.read(1), b.read(1))
@@ -254,7 +268,7 @@ def test_snakemake_report_packs_the_registered_outputs(case):
         "report.html", "rate.png", "rate.pdf", "target_gap.png", "target_gap.pdf", "grade.pdf", "landcover.pdf",
         "swc_tables.xlsx", "erosion_grade.tif", "erosion_grade.tif.aux.xml", "erosion_grade.qml", "landcover.tif",
         "landcover.qml", "counties.gpkg", "county_rates.csv", "target_comparison.csv", "erosion_by_landcover.csv",
-        "rates_by_year.csv", "changes.csv", "progress.csv", "progress_by_county.png",
+        "rates_by_year.csv", "changes.csv", "progress.csv", "progress_by_county.png", "t_sensitivity.csv",
     ]
     for expected in published:
         assert any(n.endswith("/" + expected) for n in raw), expected

@@ -40,6 +40,8 @@ YEAR_LABELS = [str(y) for y in YEARS]
 CSLE_YEARS = [str(y) for y, inputs in YEARS.items() if inputs.is_csle]
 # Years delivered as polygons (rule vector_crosstab): no rasters, so no grade or land-cover map.
 VECTOR_YEARS = [str(y) for y, inputs in YEARS.items() if inputs.is_vector]
+# Years whose erosion is a modulus raster (delivered or CSLE): the ones a T-sensitivity table can be counted for.
+SENSITIVITY_YEARS = [str(y) for y, inputs in YEARS.items() if not inputs.is_vector]
 
 # Rasters that a rule of this workflow makes (the demo) are not checked before they exist.
 DEMO_INPUT = "resources/demo/{year}/{kind}.tif"
@@ -84,6 +86,8 @@ BATCHES = plan(
 )  # independent jobs; raises with advice when one would be too big
 COUNTY_CODES = sorted(code for batch in BATCHES.values() for code in batch.codes)
 T_BY_COUNTY = {code: SETTINGS.allowable_loss.t_for(code) for code in COUNTY_CODES}
+# Alternative T values (ascending) at which every county's rate is also reported, counted in the same pass.
+T_SENSITIVITY = list(SETTINGS.allowable_loss.sensitivity_t_km2)
 BOUNDARY_SETTINGS = {
     "path": SETTINGS.boundaries.path,
     "layer": SETTINGS.boundaries.layer,
@@ -232,6 +236,11 @@ def has_rasters(year):
     return str(year) not in VECTOR_YEARS
 
 
+def has_sensitivity(year):
+    """A raster year with a modulus gets t_sensitivity.csv when alternative T values are configured."""
+    return bool(T_SENSITIVITY) and str(year) in SENSITIVITY_YEARS
+
+
 def map_kinds(year):
     return MAP_KINDS if has_rasters(year) else ("rate", "target_gap")
 
@@ -242,6 +251,7 @@ def year_outputs(year):
         f"results/{year}/erosion_by_landcover.csv",
         f"results/{year}/target_comparison.csv",
         *([f"results/{year}/erosion_grade.tif"] if has_rasters(year) else []),
+        *([f"results/{year}/t_sensitivity.csv"] if has_sensitivity(year) else []),
         f"results/{year}/swc_tables.xlsx",
         f"results/{year}/counties.gpkg",
         f"results/{year}/report.html",
@@ -301,6 +311,8 @@ def report_inputs(wildcards):
         "long": f"results/{y}/erosion_by_landcover.csv",
         **{f"map_{kind}": f"results/{y}/maps/{kind}.png" for kind in map_kinds(y)},
     }
+    if has_sensitivity(y):
+        inputs["t_sensitivity"] = f"results/{y}/t_sensitivity.csv"
     # The interactive county map: every monitored year up to this one, with its grade raster.
     inputs["counties"] = "results/common/counties.gpkg"
     for year in (label for label in YEAR_LABELS if int(label) <= int(y)):

@@ -40,6 +40,7 @@ rule crosstab:
         grid="results/common/{batch}/grid.json",
     output:
         crosstab="results/{year}/{batch}/crosstab.nc",
+        sensitivity="results/{year}/{batch}/t_sensitivity_areas.csv",
     log:
         "logs/{year}/{batch}/crosstab.log",
     benchmark:
@@ -53,6 +54,7 @@ rule crosstab:
     params:
         legend_codes=LEGEND_CODES,
         t_by_county=t_of_batch,
+        t_sensitivity=T_SENSITIVITY,
         erosion_unit=erosion_unit,
         landcover_resampling=SETTINGS.analysis.landcover_resampling,
         erosion_resampling=SETTINGS.analysis.erosion_resampling,

@@ -12,6 +12,7 @@ with logged(snakemake.log[0]):
         grid_json=i.grid,
         **snakemake.params,
         out_crosstab=snakemake.output.crosstab,
+        out_sensitivity=snakemake.output.sensitivity,
         mem_mb=snakemake.resources.mem_mb,
         workers=snakemake.threads,
     )
