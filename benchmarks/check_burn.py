@@ -40,26 +40,43 @@ def check(case_dir: Path, tile: int = TILE) -> int:
         clipped = shapely.clip_by_rect(geoms[idx], xmin - grid.res, ymin - grid.res, xmax + grid.res, ymax + grid.res)
         jobs.append((win, t, clipped[~shapely.is_empty(clipped)]))
     t0 = time.perf_counter()
-    gdal = [features.rasterize(zip(p, range(1, len(p) + 1)), out=np.zeros((w.height, w.width), "uint8"), transform=t)
-            for w, t, p in jobs]
+    gdal = [
+        features.rasterize(zip(p, range(1, len(p) + 1)), out=np.zeros((w.height, w.width), "uint8"), transform=t)
+        for w, t, p in jobs
+    ]
     t_gdal = time.perf_counter() - t0
     t0 = time.perf_counter()
     ours = []
     for w, t, p in jobs:  # one tile at a time here; the engine burns all mixed tiles of a window in one call
-        flat = burn_centres(p, np.zeros(len(p), int), np.arange(1, len(p) + 1), np.array([t.c]), np.array([t.f]),
-                            np.array([[w.height, w.width]]), (grid.res, grid.res))
+        flat = burn_centres(
+            p,
+            np.zeros(len(p), int),
+            np.arange(1, len(p) + 1),
+            np.array([t.c]),
+            np.array([t.f]),
+            np.array([[w.height, w.width]]),
+            (grid.res, grid.res),
+        )
         ours.append(None if flat is None else flat.reshape(w.height, w.width))
     t_ours = time.perf_counter() - t0
     bad = sum(int((a != b).sum()) if b is not None else a.size for a, b in zip(gdal, ours))
     # and all tiles of the case in one batched call, as the engine does
     part = np.concatenate([np.full(len(p), j) for j, (_, _, p) in enumerate(jobs)])
     label = np.concatenate([np.arange(1, len(p) + 1) for _, _, p in jobs])
-    flat = burn_centres(np.concatenate([p for _, _, p in jobs]), part, label, np.array([t.c for _, t, _ in jobs]),
-                        np.array([t.f for _, t, _ in jobs]), np.array([[w.height, w.width] for w, _, _ in jobs]),
-                        (grid.res, grid.res))
+    flat = burn_centres(
+        np.concatenate([p for _, _, p in jobs]),
+        part,
+        label,
+        np.array([t.c for _, t, _ in jobs]),
+        np.array([t.f for _, t, _ in jobs]),
+        np.array([[w.height, w.width] for w, _, _ in jobs]),
+        (grid.res, grid.res),
+    )
     bad_batched = int((flat != np.concatenate([a.ravel() for a in gdal])).sum()) if flat is not None else -1
-    print(f"{case_dir.name}: {len(jobs)} boundary tiles of {tile} cells, differing cells {bad} (one by one), "
-          f"{bad_batched} (batched); GDAL {t_gdal / len(jobs) * 1e3:.2f} ms/tile, numpy {t_ours / len(jobs) * 1e3:.2f} ms/tile")
+    print(
+        f"{case_dir.name}: {len(jobs)} boundary tiles of {tile} cells, differing cells {bad} (one by one), "
+        f"{bad_batched} (batched); GDAL {t_gdal / len(jobs) * 1e3:.2f} ms/tile, numpy {t_ours / len(jobs) * 1e3:.2f} ms/tile"
+    )
     return bad + abs(bad_batched)
 
 

@@ -65,9 +65,21 @@ def write_dem(path: Path, rows: int, cols: int, block: int = 2048) -> None:
     from affine import Affine
 
     w = waves()
-    profile = {"driver": "GTiff", "width": cols, "height": rows, "count": 1, "dtype": "int16", "nodata": -32768,
-               "crs": "EPSG:4547", "transform": Affine(RES, 0, 300_000.0, 0, -RES, 4_550_000.0), "tiled": True,
-               "blockxsize": 512, "blockysize": 512, "compress": "deflate", "BIGTIFF": "YES"}
+    profile = {
+        "driver": "GTiff",
+        "width": cols,
+        "height": rows,
+        "count": 1,
+        "dtype": "int16",
+        "nodata": -32768,
+        "crs": "EPSG:4547",
+        "transform": Affine(RES, 0, 300_000.0, 0, -RES, 4_550_000.0),
+        "tiled": True,
+        "blockxsize": 512,
+        "blockysize": 512,
+        "compress": "deflate",
+        "BIGTIFF": "YES",
+    }
     from rasterio.windows import Window
 
     with rasterio.open(path, "w", **profile) as dst:
@@ -86,6 +98,7 @@ def run_one(dem: Path, tile: int | None) -> dict:
 
     # GDAL's block cache capped as the workflow's rules do (else it may hold 5 % of the RAM)
     with rasterio.Env(GDAL_CACHEMAX=256), rasterio.open(dem) as src:
+
         def read(r0: int, c0: int, r1: int, c1: int) -> np.ndarray:
             # straight into float32 (no masked int16 copy: 4 bytes a cell, not 12)
             a = src.read(1, window=Window(c0, r0, c1 - c0, r1 - r0), out_dtype="float32")
@@ -93,15 +106,23 @@ def run_one(dem: Path, tile: int | None) -> dict:
             return a
 
         t0 = time.perf_counter()
-        r = slope_length.ls_factor_from_dem(read, src.transform, shape=(src.height, src.width), tile_cells=tile,
-                                            keep=("ls",))
+        r = slope_length.ls_factor_from_dem(
+            read, src.transform, shape=(src.height, src.width), tile_cells=tile, keep=("ls",)
+        )
         seconds = time.perf_counter() - t0
     ls = r.ls
-    return {"rows": int(ls.shape[0]), "cols": int(ls.shape[1]), "cells": int(ls.size), "tile": tile,
-            "tiles": r.tiles, "seconds": round(seconds, 1),
-            "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0, 1),
-            "bytes_per_cell": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024.0 / ls.size, 2),
-            "mean_ls": float(np.nanmean(ls)), "cells_without_ls": int(np.isnan(ls).sum())}
+    return {
+        "rows": int(ls.shape[0]),
+        "cols": int(ls.shape[1]),
+        "cells": int(ls.size),
+        "tile": tile,
+        "tiles": r.tiles,
+        "seconds": round(seconds, 1),
+        "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0, 1),
+        "bytes_per_cell": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024.0 / ls.size, 2),
+        "mean_ls": float(np.nanmean(ls)),
+        "cells_without_ls": int(np.isnan(ls).sum()),
+    }
 
 
 def check_equal(n: int, tile: int) -> dict:
@@ -117,10 +138,13 @@ def check_equal(n: int, tile: int) -> dict:
     rule = slope_length.CutoffRule(channel_area_m2=1e6)
     whole_ch = slope_length.ls_factor_from_dem(dem, t, tile_cells=None, cutoff=rule)
     tiled_ch = slope_length.ls_factor_from_dem(dem, t, tile_cells=tile, cutoff=rule)
-    return {"cells": n * n, "tiles": tiled.tiles,
-            "lambda_equal": bool(np.array_equal(whole.lambda_m, tiled.lambda_m, equal_nan=True)),
-            "ls_equal": bool(np.array_equal(whole.ls, tiled.ls, equal_nan=True)),
-            "ls_equal_with_channels": bool(np.array_equal(whole_ch.ls, tiled_ch.ls, equal_nan=True))}
+    return {
+        "cells": n * n,
+        "tiles": tiled.tiles,
+        "lambda_equal": bool(np.array_equal(whole.lambda_m, tiled.lambda_m, equal_nan=True)),
+        "ls_equal": bool(np.array_equal(whole.ls, tiled.ls, equal_nan=True)),
+        "ls_equal_with_channels": bool(np.array_equal(whole_ch.ls, tiled_ch.ls, equal_nan=True)),
+    }
 
 
 def shanxi_shape() -> tuple[int, int]:
@@ -152,8 +176,12 @@ def main() -> None:
     if not dem.exists():
         write_dem(dem, rows, cols)
     made = time.perf_counter() - t0
-    done = subprocess.run([sys.executable, __file__, "--worker", str(dem), "--tile", str(a.tile)],
-                          capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [sys.executable, __file__, "--worker", str(dem), "--tile", str(a.tile)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     result = json.loads(done.stdout.strip().splitlines()[-1])
     result["dem_seconds"] = round(made, 1)
     print(json.dumps(result))

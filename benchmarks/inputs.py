@@ -17,9 +17,9 @@ combined   : uint8 ``8 * land cover + grade`` (0–71), the SL 190 grade with T 
 
 from __future__ import annotations
 
-import os
 import json
 import math
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,7 +28,6 @@ import geopandas as gpd
 import numpy as np
 import rasterio
 import shapely
-
 from rasterio import features
 from rasterio.windows import transform as window_transform
 
@@ -53,12 +52,12 @@ GAP_STRIP_M = 6000.0
 
 @dataclass(frozen=True)
 class Case:
-    name: str          # e.g. "shanxi-30m"
-    region: str        # shanxi | jincheng
+    name: str  # e.g. "shanxi-30m"
+    region: str  # shanxi | jincheng
     res: float
     gap_strip_m: float = GAP_STRIP_M  # northern strip outside the erosion raster (0: none)
-    log_a0_shift: float = 0.0          # added to ln(modulus): another year, more or less erosion
-    noise_seed: int = 0                # another year's pixel-scale noise
+    log_a0_shift: float = 0.0  # added to ln(modulus): another year, more or less erosion
+    noise_seed: int = 0  # another year's pixel-scale noise
 
     @property
     def dir(self) -> Path:
@@ -138,7 +137,7 @@ class Field:
         for step, amp, lattice in self.octaves:
             wr, lr = self._weights(r0, h, step)
             wc, lc = self._weights(c0, w, step)
-            sub = lattice[lr:lr + wr.shape[1], lc:lc + wc.shape[1]]
+            sub = lattice[lr : lr + wr.shape[1], lc : lc + wc.shape[1]]
             out += amp * (wr @ sub @ wc.T)
         return out * self.scale
 
@@ -183,8 +182,10 @@ def generate(case: Case, log=print) -> dict:
     grid = AnalysisGrid.covering(tuple(counties.total_bounds), ALBERS, case.res)
     counties.to_file(case.counties_path, layer="counties")
     grid.to_json(case.grid_path)
-    log(f"[{case.name}] generating {grid.width} x {grid.height} = {grid.width * grid.height / 1e6:.1f} Mpx "
-        f"({len(counties)} counties) ...")
+    log(
+        f"[{case.name}] generating {grid.width} x {grid.height} = {grid.width * grid.height / 1e6:.1f} Mpx "
+        f"({len(counties)} counties) ..."
+    )
     t0 = time.perf_counter()
     seed = 20240 + (0 if case.region == "jincheng" else 1)
     lc_field = Field(grid, [(6000, 1.0), (1500, 0.7), (300, 0.45)], seed)
@@ -193,27 +194,44 @@ def generate(case: Case, log=print) -> dict:
     lc_cuts = _cuts(LC_SHARES)
     gap_y = grid.y0 - case.gap_strip_m
     opts = {"num_threads": 2}
-    with rasterio.open(case.landcover, "w", **grid.profile("uint8", 0), **opts) as lc_dst, \
-            rasterio.open(case.erosion, "w", **grid.profile("float32", -9999.0), **opts) as er_dst:
+    with (
+        rasterio.open(case.landcover, "w", **grid.profile("uint8", 0), **opts) as lc_dst,
+        rasterio.open(case.erosion, "w", **grid.profile("float32", -9999.0), **opts) as er_dst,
+    ):
         for i, win in enumerate(grid.windows(GEN_WINDOW)):
             rng = np.random.default_rng([seed, case.noise_seed, i])  # pixel-scale noise, as in real classified products
             lc = (np.searchsorted(lc_cuts, lc_field.window(win)) + 1).astype("uint8")
             salt = rng.random(lc.shape, dtype="float32") < LC_SALT
             lc[salt] = rng.choice(np.arange(1, 9, dtype="uint8"), int(salt.sum()), p=LC_SHARES)
-            score = 0.85 * terrain.window(win) + LC_EROSION[lc] + PIXEL_NOISE * rng.standard_normal(lc.shape, dtype="float32")
+            score = (
+                0.85 * terrain.window(win)
+                + LC_EROSION[lc]
+                + PIXEL_NOISE * rng.standard_normal(lc.shape, dtype="float32")
+            )
             erosion = np.exp(LOG_A0 + case.log_a0_shift + LOG_A1 * score).astype("float32")
             erosion[holes.window(win) > 2.4] = -9999.0  # erosion nodata blobs (~1 %)
             rows = grid.y0 - (int(win.row_off) + np.arange(int(win.height)) + 0.5) * grid.res
             erosion[rows > gap_y] = -9999.0  # outside the erosion raster (aligned: nodata)
             lc_dst.write(lc, 1, window=win)
             er_dst.write(erosion, 1, window=win)
-    meta = {"version": GENERATOR_VERSION, "params": _params(case), "case": case.name, "width": grid.width, "height": grid.height,
-            "mpx": grid.width * grid.height / 1e6, "counties": len(counties), "seconds": time.perf_counter() - t0,
-            "landcover_mb": case.landcover.stat().st_size / 2**20, "erosion_mb": case.erosion.stat().st_size / 2**20}
+    meta = {
+        "version": GENERATOR_VERSION,
+        "params": _params(case),
+        "case": case.name,
+        "width": grid.width,
+        "height": grid.height,
+        "mpx": grid.width * grid.height / 1e6,
+        "counties": len(counties),
+        "seconds": time.perf_counter() - t0,
+        "landcover_mb": case.landcover.stat().st_size / 2**20,
+        "erosion_mb": case.erosion.stat().st_size / 2**20,
+    }
     stamp.write_text(json.dumps(meta, indent=1))
     case.combined.unlink(missing_ok=True)
-    log(f"[{case.name}] generated in {meta['seconds']:.0f} s "
-        f"(land cover {meta['landcover_mb']:.0f} MB, erosion {meta['erosion_mb']:.0f} MB)")
+    log(
+        f"[{case.name}] generated in {meta['seconds']:.0f} s "
+        f"(land cover {meta['landcover_mb']:.0f} MB, erosion {meta['erosion_mb']:.0f} MB)"
+    )
     return meta
 
 
@@ -226,15 +244,19 @@ def build_combined(case: Case, window: int = 2048) -> None:
     grid = AnalysisGrid.from_json(case.grid_path)
     cover = footprint(grid, case)
     tmp = case.combined.with_suffix(".tmp.tif")
-    with rasterio.open(case.landcover) as lc_src, rasterio.open(case.erosion) as er_src, \
-            rasterio.open(tmp, "w", **grid.profile("uint8", 255), num_threads=2) as dst:
+    with (
+        rasterio.open(case.landcover) as lc_src,
+        rasterio.open(case.erosion) as er_src,
+        rasterio.open(tmp, "w", **grid.profile("uint8", 255), num_threads=2) as dst,
+    ):
         for win in grid.windows(window):
             lc = lc_src.read(1, window=win)
             a = er_src.read(1, window=win).astype("float64")
             a[a == -9999.0] = np.nan
             grade = grade_modulus(a, T_ALLOWABLE)
-            covered = features.geometry_mask([cover], out_shape=grade.shape,
-                                             transform=window_transform(win, grid.transform), invert=True)
+            covered = features.geometry_mask(
+                [cover], out_shape=grade.shape, transform=window_transform(win, grid.transform), invert=True
+            )
             grade[~covered] = GAP_GRADE
             dst.write(lc * np.uint8(8) + grade, 1, window=win)
     tmp.replace(case.combined)

@@ -29,7 +29,6 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(1, str(HERE.parent))
 
 import numpy as np  # noqa: E402
-
 from inputs import OUT  # noqa: E402
 
 WORK = OUT / "whole-job"
@@ -50,8 +49,15 @@ def stand_in(tmp: Path) -> Path:
     centres = np.array([[p.centroid.x, p.centroid.y] for p in polys])
     province = np.argmin(((centres[:, None, :] - seeds[None]) ** 2).sum(-1), axis=1)
     codes = [f"{11 + p:02d}{i:04d}" for i, p in enumerate(province)]
-    gdf = gpd.GeoDataFrame({"county_code": codes, "county_name": [f"县{i}" for i in range(N_COUNTIES)],
-                            "province_code": [f"{11 + p:02d}0000" for p in province]}, geometry=polys, crs="EPSG:4326")
+    gdf = gpd.GeoDataFrame(
+        {
+            "county_code": codes,
+            "county_name": [f"县{i}" for i in range(N_COUNTIES)],
+            "province_code": [f"{11 + p:02d}0000" for p in province],
+        },
+        geometry=polys,
+        crs="EPSG:4326",
+    )
     path = tmp / "china.gpkg"
     gdf.to_file(path, layer="counties")
     return path
@@ -68,9 +74,12 @@ def main() -> None:
 
     WORK.mkdir(parents=True, exist_ok=True)
     gpkg = stand_in(WORK)
-    batches = plan(BoundarySource(str(gpkg), "counties", "county_code", "county_name", None),
-                   Split("province_code", None, 1e12),
-                   "+proj=aea +lat_0=0 +lon_0=105 +lat_1=25 +lat_2=47 +ellps=GRS80 +units=m", 30.0)
+    batches = plan(
+        BoundarySource(str(gpkg), "counties", "county_code", "county_name", None),
+        Split("province_code", None, 1e12),
+        "+proj=aea +lat_0=0 +lon_0=105 +lat_1=25 +lat_2=47 +ellps=GRS80 +units=m",
+        30.0,
+    )
     cells = np.array([b.cells for b in batches.values()], dtype="float64")
     mpx = cells.sum() / 1e6
     results = json.loads((WORK / "results.json").read_text())
@@ -79,13 +88,19 @@ def main() -> None:
     shanxi_mpx = 12652 * 22985 / 1e6  # the Shanxi batch grid of the same-grid case
     _, validate_cpu = _tsv_cpu(bench / "validate_year" / "2023.tsv")
     _, crosstab_cpu = _tsv_cpu(next((bench / "crosstab").rglob("*.tsv")))
-    small = [_tsv_cpu(p)[1] for p in bench.rglob("*.tsv") if p.parent.name not in ("validate_year", "crosstab")
-             and p.parent.parent.name != "crosstab"]
+    small = [
+        _tsv_cpu(p)[1]
+        for p in bench.rglob("*.tsv")
+        if p.parent.name not in ("validate_year", "crosstab") and p.parent.parent.name != "crosstab"
+    ]
     startup = float(np.median(small))
     decode_cpu = results[case]["best"]["decode"]["cpu_seconds"]
     raster_mpx = json.loads((OUT / "delivered" / "inputs.json").read_text())["mpx"]["gk"]  # the rasters decoded
-    per_mpx = {"validate": (validate_cpu - startup) / shanxi_mpx, "count": (crosstab_cpu - 2 * startup) / shanxi_mpx,
-               "decode": decode_cpu / raster_mpx}
+    per_mpx = {
+        "validate": (validate_cpu - startup) / shanxi_mpx,
+        "count": (crosstab_cpu - 2 * startup) / shanxi_mpx,
+        "decode": decode_cpu / raster_mpx,
+    }
     n_jobs = 2 + len(batches) * 2 + 3  # boundaries, validate; per batch prepare + crosstab; gather, 2 tables
     decode_wall = per_mpx["decode"] * mpx / 2
     workflow_wall = (per_mpx["validate"] + per_mpx["count"]) * mpx / 2 + startup * n_jobs / 2

@@ -24,7 +24,6 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(1, str(HERE.parent))
 
 import numpy as np  # noqa: E402
-
 from inputs import LEGEND, OUT, Case, build_combined, generate  # noqa: E402
 
 N_CLASSES = len(LEGEND) + 1  # index 0 = unclassified
@@ -34,7 +33,16 @@ SCALES = {
     "jincheng": [Case("jincheng-30m", "jincheng", 30.0), Case("jincheng-10m", "jincheng", 10.0)],
 }
 SCALES["all"] = SCALES["jincheng"] + SCALES["shanxi"]
-METHODS = ["floor", "floor-threads", "floor-inside", "engine", "combine", "exactextract", "exactextract-2p", "rasterstats"]
+METHODS = [
+    "floor",
+    "floor-threads",
+    "floor-inside",
+    "engine",
+    "combine",
+    "exactextract",
+    "exactextract-2p",
+    "rasterstats",
+]
 REFERENCE = "exactextract"
 
 
@@ -102,7 +110,9 @@ def _floor(case: Case, windows: list, workers: int) -> None:
 
     import swc_raster.zonal  # noqa: F401
 
-    with ProcessPoolExecutor(workers, initializer=_floor_init, initargs=(str(case.landcover), str(case.erosion))) as pool:
+    with ProcessPoolExecutor(
+        workers, initializer=_floor_init, initargs=(str(case.landcover), str(case.erosion))
+    ) as pool:
         list(pool.map(_floor_read, windows, chunksize=max(1, len(windows) // (8 * workers))))
 
 
@@ -123,7 +133,9 @@ def method_floor_inside(case: Case, args) -> None:
     t = grid.transform
     x0 = np.array([t.c + w.col_off * t.a for w in tiles])
     y1 = np.array([t.f + w.row_off * t.e for w in tiles])
-    boxes = shapely.box(x0, y1 + np.array([w.height * t.e for w in tiles]), x0 + np.array([w.width * t.a for w in tiles]), y1)
+    boxes = shapely.box(
+        x0, y1 + np.array([w.height * t.e for w in tiles]), x0 + np.array([w.width * t.a for w in tiles]), y1
+    )
     hit = np.unique(shapely.STRtree(_counties(case).geometry.values).query(boxes, predicate="intersects")[0])
     _floor(case, [tiles[i] for i in hit], args.workers)
     return None
@@ -161,8 +173,17 @@ def method_engine(case: Case, args) -> np.ndarray:
 
     counties, grid = _counties(case), _grid(case)
     t_by_zone = np.full(int(counties.zone.max()) + 1, T_ALLOWABLE)
-    da = crosstab(case.landcover, case.erosion, counties, LEGEND, grid, t_by_zone, footprint=footprint(grid, case),
-                  window_size=args.window, workers=args.workers)
+    da = crosstab(
+        case.landcover,
+        case.erosion,
+        counties,
+        LEGEND,
+        grid,
+        t_by_zone,
+        footprint=footprint(grid, case),
+        window_size=args.window,
+        workers=args.workers,
+    )
     return da.values  # (county, land-cover index, grade), km²
 
 
@@ -191,8 +212,9 @@ def _ee_chunk(combined: str, counties_wkb: list[bytes], crs: str) -> list[dict[i
 
     vec = gpd.GeoDataFrame({"i": range(len(counties_wkb))}, geometry=shapely.from_wkb(counties_wkb), crs=crs)
     df = exact_extract(combined, vec, ["count", "unique", "frac"], output="pandas")
-    return [{int(v): float(f) * float(c) for v, f in zip(u, fr)}
-            for c, u, fr in zip(df["count"], df["unique"], df["frac"])]
+    return [
+        {int(v): float(f) * float(c) for v, f in zip(u, fr)} for c, u, fr in zip(df["count"], df["unique"], df["frac"])
+    ]
 
 
 def method_exactextract(case: Case, args) -> np.ndarray:
@@ -213,7 +235,7 @@ def method_exactextract_2p(case: Case, args) -> np.ndarray:
 
     counties = _counties(case)
     order = np.argsort(-counties.geometry.area.to_numpy())
-    parts = [order[k::args.workers] for k in range(args.workers)]
+    parts = [order[k :: args.workers] for k in range(args.workers)]
     wkb = shapely.to_wkb(counties.geometry.values)
     crs = counties.crs.to_wkt()
     values: list[dict] = [{}] * len(counties)
@@ -254,9 +276,12 @@ def run_method(name: str, case: Case, args) -> None:
     out.mkdir(exist_ok=True)
     if result is not None:
         np.save(out / f"{name}.npy", result)
-    info = {"seconds": seconds, "cpu_seconds": cpu_seconds,
-            "maxrss_self_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-            "maxrss_children_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}
+    info = {
+        "seconds": seconds,
+        "cpu_seconds": cpu_seconds,
+        "maxrss_self_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "maxrss_children_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+    }
     (out / f"{name}.json").write_text(json.dumps(info))
 
 
@@ -294,7 +319,11 @@ def monitor(cmd: list[str], interval: float = 0.05) -> dict:
         time.sleep(interval)
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)} failed with exit code {proc.returncode}")
-    return {"process_seconds": time.perf_counter() - t0, "peak_rss_mb": peak_rss / 2**20, "peak_pss_mb": peak_pss / 2**20}
+    return {
+        "process_seconds": time.perf_counter() - t0,
+        "peak_rss_mb": peak_rss / 2**20,
+        "peak_pss_mb": peak_pss / 2**20,
+    }
 
 
 def rates(areas: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -317,24 +346,47 @@ def bench_case(case: Case, args) -> list[dict]:
         for name in args.methods:
             if name in ("exactextract", "exactextract-2p", "rasterstats") and not case.combined.exists():
                 raise SystemExit(f"{case.combined} is missing: run the 'combine' method first")
-            cmd = [sys.executable, str(Path(__file__).resolve()), "_method", name, case.name,
-                   "--window", str(args.window), "--workers", str(args.workers)]
+            cmd = [
+                sys.executable,
+                str(Path(__file__).resolve()),
+                "_method",
+                name,
+                case.name,
+                "--window",
+                str(args.window),
+                "--workers",
+                str(args.workers),
+            ]
             mon = monitor(cmd)
             info = json.loads((case.dir / "runs" / f"{name}.json").read_text())
             runs[name].append({**info, **mon})
-            print(f"[{case.name}] run {rep + 1}/{args.repeat} {name:16s} {info['seconds']:8.2f} s  "
-                  f"cpu {info['cpu_seconds']:7.2f} s  "
-                  f"peak RSS {mon['peak_rss_mb']:6.0f} MB   PSS {mon['peak_pss_mb']:6.0f} MB", flush=True)
+            print(
+                f"[{case.name}] run {rep + 1}/{args.repeat} {name:16s} {info['seconds']:8.2f} s  "
+                f"cpu {info['cpu_seconds']:7.2f} s  "
+                f"peak RSS {mon['peak_rss_mb']:6.0f} MB   PSS {mon['peak_pss_mb']:6.0f} MB",
+                flush=True,
+            )
     rows = []
     for name, rs in runs.items():
         secs = sorted(r["seconds"] for r in rs)
-        rows.append({"case": case.name, "method": name, "seconds": secs[0], "median_seconds": secs[len(secs) // 2],
-                     "all_seconds": [r["seconds"] for r in rs], "runs": len(rs),
-                     "peak_rss_mb": max(r["peak_rss_mb"] for r in rs), "peak_pss_mb": max(r["peak_pss_mb"] for r in rs),
-                     "process_seconds": min(r["process_seconds"] for r in rs),
-                     "cpu_seconds": min(r["cpu_seconds"] for r in rs)})
+        rows.append(
+            {
+                "case": case.name,
+                "method": name,
+                "seconds": secs[0],
+                "median_seconds": secs[len(secs) // 2],
+                "all_seconds": [r["seconds"] for r in rs],
+                "runs": len(rs),
+                "peak_rss_mb": max(r["peak_rss_mb"] for r in rs),
+                "peak_pss_mb": max(r["peak_pss_mb"] for r in rs),
+                "process_seconds": min(r["process_seconds"] for r in rs),
+                "cpu_seconds": min(r["cpu_seconds"] for r in rs),
+            }
+        )
     # compare results (the last run of each method)
-    results = {r["method"]: np.load(case.dir / "runs" / f"{r['method']}.npy") for r in rows if r["method"] not in NO_RESULT}
+    results = {
+        r["method"]: np.load(case.dir / "runs" / f"{r['method']}.npy") for r in rows if r["method"] not in NO_RESULT
+    }
     ref_path = case.dir / "runs" / f"{REFERENCE}.npy"
     ref = results.get(REFERENCE, np.load(ref_path) if ref_path.exists() else None)
     by_name = {r["method"]: r for r in rows}
@@ -362,18 +414,22 @@ def bench_case(case: Case, args) -> list[dict]:
 
 
 def fmt_table(rows: list[dict]) -> str:
-    head = ("| case | method | wall s (best) | wall s (median) | CPU s | peak RSS MB (tree) | peak PSS MB | × floor "
-            "| × floor-inside | CPU × floor | max rate diff vs exactextract, pp | max land diff % |")
+    head = (
+        "| case | method | wall s (best) | wall s (median) | CPU s | peak RSS MB (tree) | peak PSS MB | × floor "
+        "| × floor-inside | CPU × floor | max rate diff vs exactextract, pp | max land diff % |"
+    )
     lines = [head, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
 
     def f(v, spec):
         return format(v, spec) if v is not None else ""
 
     for r in rows:
-        lines.append(f"| {r['case']} | {r['method']} | {r['seconds']:.2f} | {r['median_seconds']:.2f} | {r['cpu_seconds']:.2f} | "
-                     f"{r['peak_rss_mb']:.0f} | {r['peak_pss_mb']:.0f} | {f(r.get('ratio_to_floor'), '.2f')} | "
-                     f"{f(r.get('ratio_to_floor_inside'), '.2f')} | {f(r.get('cpu_ratio_to_floor'), '.2f')} | "
-                     f"{f(r.get('max_rate_diff_pp'), '.4f')} | {f(r.get('max_land_diff_pct'), '.3f')} |")
+        lines.append(
+            f"| {r['case']} | {r['method']} | {r['seconds']:.2f} | {r['median_seconds']:.2f} | {r['cpu_seconds']:.2f} | "
+            f"{r['peak_rss_mb']:.0f} | {r['peak_pss_mb']:.0f} | {f(r.get('ratio_to_floor'), '.2f')} | "
+            f"{f(r.get('ratio_to_floor_inside'), '.2f')} | {f(r.get('cpu_ratio_to_floor'), '.2f')} | "
+            f"{f(r.get('max_rate_diff_pp'), '.4f')} | {f(r.get('max_land_diff_pct'), '.3f')} |"
+        )
     return "\n".join(lines)
 
 
@@ -381,31 +437,37 @@ def write_results(cases: list[Case]) -> str:
     """benchmarks/out/results.md from every case's latest results.json."""
     import rasterio
 
-    parts = ["# swc-raster zonal benchmark\n",
-             f"Machine: {os.cpu_count()} cores, {platform.platform()}, Python {platform.python_version()}, "
-             f"rasterio {rasterio.__version__} / GDAL {rasterio.__gdal_version__}.  Written {time.strftime('%Y-%m-%d %H:%M')}.\n",
-             "Each method runs in its own subprocess, the methods interleaved, `repeat` times; `wall s` is the method's own "
-             "call timed inside its subprocess (best and median of the runs); peak memory is the largest over the runs, "
-             "sampled every 50 ms over the subprocess tree (RSS summed over processes counts shared pages once per "
-             "process; PSS splits them).  `× floor` = best wall / best of `floor` (processes) and `floor-threads`, both "
-             "decoding the whole of both rasters with as many workers as the engine; `× floor-inside` = best wall / "
-             "`floor-inside`, which decodes only the 512-cell tiles that meet a county (the engine skips the others "
-             "unread).  Rate diff = max over counties of |rate − exactextract's rate| (rate = 100·(1 − grades 2–6 / "
-             "(land − grade 7))); land diff = max |county land / exactextract's − 1|.  `exactextract` excludes building "
-             "the combined class raster (`combine`), which it and rasterstats both use.\n"]
+    parts = [
+        "# swc-raster zonal benchmark\n",
+        f"Machine: {os.cpu_count()} cores, {platform.platform()}, Python {platform.python_version()}, "
+        f"rasterio {rasterio.__version__} / GDAL {rasterio.__gdal_version__}.  Written {time.strftime('%Y-%m-%d %H:%M')}.\n",
+        "Each method runs in its own subprocess, the methods interleaved, `repeat` times; `wall s` is the method's own "
+        "call timed inside its subprocess (best and median of the runs); peak memory is the largest over the runs, "
+        "sampled every 50 ms over the subprocess tree (RSS summed over processes counts shared pages once per "
+        "process; PSS splits them).  `× floor` = best wall / best of `floor` (processes) and `floor-threads`, both "
+        "decoding the whole of both rasters with as many workers as the engine; `× floor-inside` = best wall / "
+        "`floor-inside`, which decodes only the 512-cell tiles that meet a county (the engine skips the others "
+        "unread).  Rate diff = max over counties of |rate − exactextract's rate| (rate = 100·(1 − grades 2–6 / "
+        "(land − grade 7))); land diff = max |county land / exactextract's − 1|.  `exactextract` excludes building "
+        "the combined class raster (`combine`), which it and rasterstats both use.\n",
+    ]
     for case in cases:
         path = case.dir / "results.json"
         if not path.exists():
             continue
         data = json.loads(path.read_text())
         m = data["meta"]
-        parts.append(f"\n## {case.name}: {m['width']} × {m['height']} = {m['mpx']:.1f} Mpx, {m['counties']} counties; "
-                     f"inputs {m['landcover_mb']:.0f} MB + {m.get('erosion_mb', 0):.0f} MB (DEFLATE, 512² tiles); "
-                     f"repeat {data.get('repeat', 1)}\n")
+        parts.append(
+            f"\n## {case.name}: {m['width']} × {m['height']} = {m['mpx']:.1f} Mpx, {m['counties']} counties; "
+            f"inputs {m['landcover_mb']:.0f} MB + {m.get('erosion_mb', 0):.0f} MB (DEFLATE, 512² tiles); "
+            f"repeat {data.get('repeat', 1)}\n"
+        )
         parts.append(fmt_table(data["rows"]) + "\n")
         if "engine_vs_exactextract_max_abs_km2" in m:
-            parts.append("Engine areas vs exactextract's, every county × land cover × grade: largest difference "
-                         f"{m['engine_vs_exactextract_max_abs_km2']:.1e} km² (both weigh boundary cells by their coverage).\n")
+            parts.append(
+                "Engine areas vs exactextract's, every county × land cover × grade: largest difference "
+                f"{m['engine_vs_exactextract_max_abs_km2']:.1e} km² (both weigh boundary cells by their coverage).\n"
+            )
     text = "\n".join(parts)
     (OUT / "results.md").write_text(text, encoding="utf-8")
     return text
@@ -426,11 +488,16 @@ def main(argv: list[str] | None = None) -> None:
         return
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--scale", choices=sorted(SCALES), default="jincheng")
-    p.add_argument("--methods", default=",".join(METHODS),
-                   help=f"comma-separated subset of {','.join(METHODS)} (default: all, in this order)")
+    p.add_argument(
+        "--methods",
+        default=",".join(METHODS),
+        help=f"comma-separated subset of {','.join(METHODS)} (default: all, in this order)",
+    )
     p.add_argument("--window", type=int, default=2048, help="window size (cells a side) for the engine and the floor")
     p.add_argument("--workers", type=int, default=2, help="worker processes/threads for the engine and the floor")
-    p.add_argument("--repeat", type=int, default=3, help="runs of each method (interleaved); the best wall time is reported")
+    p.add_argument(
+        "--repeat", type=int, default=3, help="runs of each method (interleaved); the best wall time is reported"
+    )
     args = p.parse_args(argv)
     args.methods = [m for m in METHODS if m in args.methods.split(",")]
     OUT.mkdir(parents=True, exist_ok=True)

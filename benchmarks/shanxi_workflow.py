@@ -31,12 +31,13 @@ sys.path.insert(1, str(HERE.parent))
 import geopandas as gpd  # noqa: E402
 import pandas as pd  # noqa: E402
 import yaml  # noqa: E402
-
 from inputs import ALBERS, DATA, OUT, ROOT, Case, generate, load_counties  # noqa: E402
 
 WORK = OUT / "shanxi-workflow"
-YEARS = {2023: Case("shanxi-workflow-2023", "shanxi", 30.0, gap_strip_m=0.0),
-         2024: Case("shanxi-workflow-2024", "shanxi", 30.0, gap_strip_m=0.0, log_a0_shift=-0.06, noise_seed=1)}
+YEARS = {
+    2023: Case("shanxi-workflow-2023", "shanxi", 30.0, gap_strip_m=0.0),
+    2024: Case("shanxi-workflow-2024", "shanxi", 30.0, gap_strip_m=0.0, log_a0_shift=-0.06, noise_seed=1),
+}
 TARGETS = (65.0, 75.0)  # stand-ins for 2025 and 2035, %
 
 
@@ -66,15 +67,22 @@ def write_boundaries_and_targets() -> tuple[Path, Path]:
 def write_config(boundaries: Path, targets: Path) -> Path:
     cfg = {
         "region": {"code": "140000", "name": "山西省", "name_en": "Shanxi"},
-        "boundaries": {"path": str(boundaries), "layer": "counties", "code_field": "county_code",
-                       "name_field": "county_name", "name_en_field": "county_name_en"},
+        "boundaries": {
+            "path": str(boundaries),
+            "layer": "counties",
+            "code_field": "county_code",
+            "name_field": "county_name",
+            "name_en_field": "county_name_en",
+        },
         "targets": str(targets),
         "landcover_legend": str(ROOT / "config/landcover_legend.csv"),
         "analysis": {"crs": ALBERS, "resolution_m": 30},
         "allowable_loss": {"default_t_km2": 200, "by_county": {}},
         "demo": True,  # synthetic rasters: the report says so
-        "years": [{"year": y, "landcover": str(c.landcover), "erosion": str(c.erosion), "erosion_unit": "t/km2/a"}
-                  for y, c in YEARS.items()],
+        "years": [
+            {"year": y, "landcover": str(c.landcover), "erosion": str(c.erosion), "erosion_unit": "t/km2/a"}
+            for y, c in YEARS.items()
+        ],
     }
     path = WORK / "config.yaml"
     path.write_text(yaml.safe_dump(cfg, allow_unicode=True, sort_keys=False), encoding="utf-8")
@@ -87,13 +95,22 @@ def peak_memory_by_rule() -> pd.DataFrame:
     folder = WORK / "results" / "benchmarks"
     for tsv in folder.rglob("*.tsv"):  # results/benchmarks/<rule>/...tsv
         df = pd.read_csv(tsv, sep="\t")
-        rows.append({"rule": tsv.relative_to(folder).parts[0], "s": float(df["s"].max()),
-                     "max_rss_mb": float(df["max_rss"].max())})
+        rows.append(
+            {
+                "rule": tsv.relative_to(folder).parts[0],
+                "s": float(df["s"].max()),
+                "max_rss_mb": float(df["max_rss"].max()),
+            }
+        )
     if not rows:
         return pd.DataFrame(columns=["rule", "jobs", "longest s", "peak RSS MB"])
     df = pd.DataFrame(rows)
-    return (df.groupby("rule").agg(jobs=("s", "size"), longest_s=("s", "max"), peak_rss_mb=("max_rss_mb", "max"))
-            .reset_index().rename(columns={"longest_s": "longest s", "peak_rss_mb": "peak RSS MB"}))
+    return (
+        df.groupby("rule")
+        .agg(jobs=("s", "size"), longest_s=("s", "max"), peak_rss_mb=("max_rss_mb", "max"))
+        .reset_index()
+        .rename(columns={"longest_s": "longest s", "peak_rss_mb": "peak RSS MB"})
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -105,8 +122,20 @@ def main(argv: list[str] | None = None) -> None:
     for case in YEARS.values():
         generate(case)
     config = write_config(*write_boundaries_and_targets())
-    cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"), "--directory", str(WORK),
-           "--configfile", str(config), "--cores", str(args.cores), *(["--dry-run"] if args.dry_run else [])]
+    cmd = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "--snakefile",
+        str(ROOT / "Snakefile"),
+        "--directory",
+        str(WORK),
+        "--configfile",
+        str(config),
+        "--cores",
+        str(args.cores),
+        *(["--dry-run"] if args.dry_run else []),
+    ]
     print(" ".join(cmd), flush=True)
     t0 = time.perf_counter()
     subprocess.run(cmd, check=True)
@@ -115,11 +144,13 @@ def main(argv: list[str] | None = None) -> None:
         return
     mem = peak_memory_by_rule()
     rates = pd.read_csv(WORK / "results" / "2024" / "county_rates.csv", dtype={"county_code": str})
-    text = (f"# Shanxi, 117 counties, 30 m, 2023–2024: the whole workflow\n\n"
-            f"`{' '.join(cmd[1:])}` — {seconds / 60:.1f} min on {args.cores} cores.\n\n"
-            f"Rates 2024 (synthetic data): region {rates.rate_pct.iloc[-1]:.2f} %, counties "
-            f"{rates.rate_pct.iloc[:-1].min():.2f}–{rates.rate_pct.iloc[:-1].max():.2f} %.\n\n"
-            f"Peak memory and time per rule (Snakemake benchmark files):\n\n{mem.to_markdown(index=False)}\n")
+    text = (
+        f"# Shanxi, 117 counties, 30 m, 2023–2024: the whole workflow\n\n"
+        f"`{' '.join(cmd[1:])}` — {seconds / 60:.1f} min on {args.cores} cores.\n\n"
+        f"Rates 2024 (synthetic data): region {rates.rate_pct.iloc[-1]:.2f} %, counties "
+        f"{rates.rate_pct.iloc[:-1].min():.2f}–{rates.rate_pct.iloc[:-1].max():.2f} %.\n\n"
+        f"Peak memory and time per rule (Snakemake benchmark files):\n\n{mem.to_markdown(index=False)}\n"
+    )
     (WORK / "summary.md").write_text(text, encoding="utf-8")
     print(text)
 

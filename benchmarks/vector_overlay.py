@@ -69,7 +69,9 @@ def patch_layer(city: shapely.Geometry, n: int, rng: np.random.Generator) -> Ero
     cells = shapely.get_parts(cells[~shapely.is_empty(cells)])
     cells = cells[shapely.area(cells) > 1000.0]
     holed = np.arange(len(cells)) % 3 == 0
-    cells[holed] = shapely.difference(cells[holed], [affinity.scale(c, 0.3, 0.3, origin="centroid") for c in cells[holed]])
+    cells[holed] = shapely.difference(
+        cells[holed], [affinity.scale(c, 0.3, 0.3, origin="centroid") for c in cells[holed]]
+    )
     pairs = np.arange(0, len(cells) - 1, 20)  # every 10th pair of patches becomes one multipart patch
     merged = [shapely.MultiPolygon([cells[i], cells[i + 1]]) for i in pairs]
     single = np.setdiff1d(np.arange(len(cells)), np.r_[pairs, pairs + 1])
@@ -88,16 +90,21 @@ def main() -> None:
     rng = np.random.default_rng(args.seed)
 
     counties = gpd.read_file(COUNTIES, layer="counties").to_crs(ALBERS)
-    counties = gpd.GeoDataFrame({"county_code": counties["district"].astype(str)}, geometry=counties.geometry.values,
-                                crs=counties.crs)
+    counties = gpd.GeoDataFrame(
+        {"county_code": counties["district"].astype(str)}, geometry=counties.geometry.values, crs=counties.crs
+    )
     city = shapely.union_all(counties.geometry.values)
     landuse = landuse_layer(city, args.landuse, rng)
     patches = patch_layer(city, args.patches, rng)
-    n_holes = int((shapely.get_num_interior_rings(shapely.get_parts(np.r_[landuse.geometry, patches.geometry])) > 0).sum())
+    n_holes = int(
+        (shapely.get_num_interior_rings(shapely.get_parts(np.r_[landuse.geometry, patches.geometry])) > 0).sum()
+    )
     n_multi = int((shapely.get_type_id(patches.geometry) == 6).sum())
-    print(f"{len(counties)} counties, {city.area / 1e6:.1f} km²; {len(landuse.geometry)} land-use polygons, "
-          f"{len(patches.geometry)} patches ({n_multi} multipart), {n_holes} polygons with holes; "
-          f"eroded {shapely.area(patches.geometry).sum() / 1e6:.1f} km²")
+    print(
+        f"{len(counties)} counties, {city.area / 1e6:.1f} km²; {len(landuse.geometry)} land-use polygons, "
+        f"{len(patches.geometry)} patches ({n_multi} multipart), {n_holes} polygons with holes; "
+        f"eroded {shapely.area(patches.geometry).sum() / 1e6:.1f} km²"
+    )
 
     t0 = time.perf_counter()
     _refuse_overlaps(landuse.geometry, "landuse")
@@ -115,8 +122,10 @@ def main() -> None:
     polygon_km2 = shapely.area(counties.geometry.values) / 1e6
     land_err = np.abs(exact.sum(["landcover_code", "grade_code"]).values - polygon_km2).max()
     print(f"\nexact overlay: {t_exact:.2f} s; its land areas differ from the polygon areas by ≤ {land_err:.2e} km²")
-    print("| method | time (s) | × exact | max county rate diff (pp) | max county land diff (km²) "
-          "| max cell diff (km²) | max county eroded-area diff (%) |")
+    print(
+        "| method | time (s) | × exact | max county rate diff (pp) | max county land diff (km²) "
+        "| max cell diff (km²) | max county eroded-area diff (%) |"
+    )
     print("|---|---|---|---|---|---|---|")
     print(f"| exact overlay | {t_exact:.1f} | 1.0 | 0 | 0 | 0 | 0 |")
     for res in args.resolutions:
@@ -127,9 +136,11 @@ def main() -> None:
         d_rate = np.abs(rate_burnt.rate_pct.to_numpy() - rate_exact.rate_pct.to_numpy()).max()
         d_land = np.abs(rate_burnt.land_area_km2.to_numpy() - rate_exact.land_area_km2.to_numpy())[:-1].max()
         d_cell = np.abs(burnt.values - exact.values).max()
-        d_eroded = (np.abs(rate_burnt.erosion_area_km2 - rate_exact.erosion_area_km2) / rate_exact.erosion_area_km2)
-        print(f"| rasterized {res:g} m | {t_burnt:.1f} | {t_burnt / t_exact:.1f} | {d_rate:.4f} | {d_land:.3f} "
-              f"| {d_cell:.3f} | {100 * d_eroded.max():.3f} |")
+        d_eroded = np.abs(rate_burnt.erosion_area_km2 - rate_exact.erosion_area_km2) / rate_exact.erosion_area_km2
+        print(
+            f"| rasterized {res:g} m | {t_burnt:.1f} | {t_burnt / t_exact:.1f} | {d_rate:.4f} | {d_land:.3f} "
+            f"| {d_cell:.3f} | {100 * d_eroded.max():.3f} |"
+        )
 
 
 if __name__ == "__main__":

@@ -27,7 +27,6 @@ import resource
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -35,7 +34,6 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(1, str(HERE.parent))
 
 import numpy as np  # noqa: E402
-
 from delivered import generate, paths  # noqa: E402
 from inputs import OUT, ROOT  # noqa: E402
 
@@ -79,9 +77,19 @@ def method_script(case: str) -> None:
     out.mkdir(parents=True, exist_ok=True)
     combined = out / "combined.tif"
     with rasterio.open(p["erosion"]) as ero, rasterio.open(p[CASES[case]]) as lc_src:
-        lc = lc_src if lc_src.crs == ero.crs and lc_src.transform == ero.transform else WarpedVRT(
-            lc_src, crs=ero.crs, transform=ero.transform, width=ero.width, height=ero.height,
-            resampling=Resampling.nearest, nodata=0)
+        lc = (
+            lc_src
+            if lc_src.crs == ero.crs and lc_src.transform == ero.transform
+            else WarpedVRT(
+                lc_src,
+                crs=ero.crs,
+                transform=ero.transform,
+                width=ero.width,
+                height=ero.height,
+                resampling=Resampling.nearest,
+                nodata=0,
+            )
+        )
         profile = ero.profile | {"dtype": "uint8", "nodata": 255, "compress": "deflate", "predictor": 2}
         with rasterio.open(combined, "w", **profile, num_threads=2) as dst:
             for r in range(0, ero.height, 1024):
@@ -105,10 +113,27 @@ def method_workflow(case: str) -> None:
     for sub in ("results", ".snakemake", "logs"):
         shutil.rmtree(work / sub, ignore_errors=True)
     with (work / "snakemake.log").open("w") as log:
-        subprocess.run([sys.executable, "-m", "snakemake", "results/2023/county_rates.csv",
-                        "results/2023/erosion_by_landcover.csv", "--snakefile", str(ROOT / "Snakefile"), "--cores", "2",
-                        "--directory", str(work), "--configfile", str(work / "config.yaml")],
-                       check=True, cwd=work, stdout=log, stderr=subprocess.STDOUT)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "snakemake",
+                "results/2023/county_rates.csv",
+                "results/2023/erosion_by_landcover.csv",
+                "--snakefile",
+                str(ROOT / "Snakefile"),
+                "--cores",
+                "2",
+                "--directory",
+                str(work),
+                "--configfile",
+                str(work / "config.yaml"),
+            ],
+            check=True,
+            cwd=work,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
 
 
 # =========================================================================== setup and the parent
@@ -119,7 +144,6 @@ def setup(case: str) -> None:
     import csv
 
     import yaml
-
     from inputs import load_counties
 
     p = paths()
@@ -130,7 +154,8 @@ def setup(case: str) -> None:
         counties["county_code"] = [f"{140100 + i:06d}" for i in range(1, len(counties) + 1)]
         counties["county_name_en"] = counties["county_code"]
         counties[["county_code", "county_name", "county_name_en", "geometry"]].to_file(
-            WORK / "counties.gpkg", layer="counties")
+            WORK / "counties.gpkg", layer="counties"
+        )
         with (WORK / "targets.csv").open("w", newline="", encoding="utf-8") as f:
             out = csv.writer(f)
             out.writerow(["county_code", "county_name", "target_2025", "target_2035"])
@@ -146,8 +171,9 @@ def setup(case: str) -> None:
         "landcover_legend": str(ROOT / "config/landcover_legend.csv"),
         "analysis": {"grid": "source"},
         "allowable_loss": {"default_t_km2": T},
-        "years": [{"year": 2023, "landcover": str(p[CASES[case]]), "erosion": str(p["erosion"]),
-                   "erosion_unit": "t/km2/a"}],
+        "years": [
+            {"year": 2023, "landcover": str(p[CASES[case]]), "erosion": str(p["erosion"]), "erosion_unit": "t/km2/a"}
+        ],
     }
     (work / "config.yaml").write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
 
@@ -169,8 +195,9 @@ def compare(case: str) -> dict:
     from pyproj import Geod
 
     work = WORK / case
-    rates = pd.read_csv(work / "workflow/results/2023/county_rates.csv", dtype={"county_code": str},
-                        encoding="utf-8-sig")
+    rates = pd.read_csv(
+        work / "workflow/results/2023/county_rates.csv", dtype={"county_code": str}, encoding="utf-8-sig"
+    )
     rates = rates[rates.level == "county"].set_index("county_code")
     areas = np.load(work / "script/areas.npy").reshape(-1, 9, 8).sum(axis=1)
     codes = json.loads((work / "script/codes.json").read_text())
@@ -178,10 +205,13 @@ def compare(case: str) -> dict:
     script_rate = pd.Series(100 * (land - gap - areas[:, 2:7].sum(axis=1)) / (land - gap), index=codes)
     counties = gpd.read_file(WORK / "counties.gpkg", layer="counties").set_index("county_code")
     geod = Geod(ellps="GRS80")
-    geodesic = pd.Series([abs(geod.geometry_area_perimeter(g)[0]) / 1e6 for g in counties.geometry.to_crs(4490)],
-                         index=counties.index)
-    return {"rate_diff_pp": float((rates.rate_pct - script_rate.reindex(rates.index)).abs().max()),
-            "land_vs_geodesic": float((rates.land_area_km2 / geodesic.reindex(rates.index) - 1).abs().max())}
+    geodesic = pd.Series(
+        [abs(geod.geometry_area_perimeter(g)[0]) / 1e6 for g in counties.geometry.to_crs(4490)], index=counties.index
+    )
+    return {
+        "rate_diff_pp": float((rates.rate_pct - script_rate.reindex(rates.index)).abs().max()),
+        "land_vs_geodesic": float((rates.land_area_km2 / geodesic.reindex(rates.index) - 1).abs().max()),
+    }
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -199,21 +229,31 @@ def main(argv: list[str] | None = None) -> None:
             for method in ("decode", "script", "workflow"):
                 info = measure(method, case)
                 runs[case][method].append(info)
-                print(f"[{rep + 1}/{args.repeat}] {case:10s} {method:8s} wall {info['process_seconds']:6.1f} s  "
-                      f"cpu {info['cpu_seconds']:6.1f} s  peak RSS {info['peak_rss_mb']:6.0f} MB", flush=True)
-    lines = ["| case | method | wall s (best) | CPU s | peak RSS MB | × decode | script ÷ method |", "|---|---|---|---|---|---|---|"]
+                print(
+                    f"[{rep + 1}/{args.repeat}] {case:10s} {method:8s} wall {info['process_seconds']:6.1f} s  "
+                    f"cpu {info['cpu_seconds']:6.1f} s  peak RSS {info['peak_rss_mb']:6.0f} MB",
+                    flush=True,
+                )
+    lines = [
+        "| case | method | wall s (best) | CPU s | peak RSS MB | × decode | script ÷ method |",
+        "|---|---|---|---|---|---|---|",
+    ]
     summary = {}
     for case in cases:
         best = {m: min(r, key=lambda i: i["process_seconds"]) for m, r in runs[case].items()}
         dec, scr = best["decode"]["process_seconds"], best["script"]["process_seconds"]
         for m, i in best.items():
-            lines.append(f"| {case} | {m} | {i['process_seconds']:.1f} | {i['cpu_seconds']:.1f} | {i['peak_rss_mb']:.0f} | "
-                         f"{i['process_seconds'] / dec:.2f} | {scr / i['process_seconds']:.2f} |")
+            lines.append(
+                f"| {case} | {m} | {i['process_seconds']:.1f} | {i['cpu_seconds']:.1f} | {i['peak_rss_mb']:.0f} | "
+                f"{i['process_seconds'] / dec:.2f} | {scr / i['process_seconds']:.2f} |"
+            )
         summary[case] = {"best": best, "all": runs[case], **compare(case)}
     lines.append("")
     for case in cases:
-        lines.append(f"- {case}: max |rate − script rate| = {summary[case]['rate_diff_pp']:.4f} pp; "
-                     f"max |land area / geodesic area − 1| = {100 * summary[case]['land_vs_geodesic']:.4f} %")
+        lines.append(
+            f"- {case}: max |rate − script rate| = {summary[case]['rate_diff_pp']:.4f} pp; "
+            f"max |land area / geodesic area − 1| = {100 * summary[case]['land_vs_geodesic']:.4f} %"
+        )
     text = "\n".join(lines)
     print(text)
     (WORK / "results.md").write_text(text + "\n")

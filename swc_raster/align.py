@@ -25,10 +25,10 @@ from rasterio.windows import Window
 
 from swc_raster.atomic import atomic_path
 from swc_raster.cellarea import pixel_area_km2
-from swc_raster.errors import CrsError, InputError, InputFileError
+from swc_raster.errors import CrsError, InputFileError
 from swc_raster.footprint import raster_footprint
 from swc_raster.grid import AnalysisGrid
-from swc_raster.legend import LANDCOVER_NODATA, aligned_landcover_dtype, check_landcover_dtype
+from swc_raster.legend import LANDCOVER_NODATA, check_landcover_dtype
 from swc_raster.logs import progress
 from swc_raster.units import T_PIXEL, normalise_unit, to_t_km2
 
@@ -45,12 +45,18 @@ def open_raster(path: str | Path, label: str) -> rasterio.DatasetReader:
     try:
         src = rasterio.open(path)
     except rasterio.RasterioIOError as exc:
-        raise InputFileError(f"{label} ({path})", f"cannot be opened as a raster ({exc}).",
-                             "re-export it as a GeoTIFF; the file may be truncated or not a raster.") from exc
+        raise InputFileError(
+            f"{label} ({path})",
+            f"cannot be opened as a raster ({exc}).",
+            "re-export it as a GeoTIFF; the file may be truncated or not a raster.",
+        ) from exc
     if src.crs is None:
         src.close()
-        raise CrsError(f"{label} ({path})", "has no CRS, so it cannot be placed on the map.",
-                       "assign the right one, e.g. `gdal_edit.py -a_srs EPSG:4547 file.tif`, or re-export with a CRS.")
+        raise CrsError(
+            f"{label} ({path})",
+            "has no CRS, so it cannot be placed on the map.",
+            "assign the right one, e.g. `gdal_edit.py -a_srs EPSG:4547 file.tif`, or re-export with a CRS.",
+        )
     return src
 
 
@@ -58,8 +64,11 @@ def source_cell_size_m(src: rasterio.DatasetReader, crs_wkt: str) -> float:
     """Typical ground size of a source cell (m): √(footprint area in the equal-area CRS / cell count)."""
     outline = raster_footprint(src, crs_wkt)
     if outline is None:
-        raise CrsError(f"raster ({src.name})", "does not project into the analysis CRS.",
-                       "check the raster's CRS and that it lies in the region.")
+        raise CrsError(
+            f"raster ({src.name})",
+            "does not project into the analysis CRS.",
+            "check the raster's CRS and that it lies in the region.",
+        )
     return math.sqrt(outline.area / (src.width * src.height))
 
 
@@ -67,20 +76,45 @@ def _resampling(src: rasterio.DatasetReader, grid: AnalysisGrid, coarse: Resampl
     return coarse if grid.res > COARSEN_RATIO * source_cell_size_m(src, grid.crs_wkt) else fine
 
 
-def _warp_to(src, grid: AnalysisGrid, out_path: Path, dtype: str, nodata: float, resampling: Resampling,
-             window_size: int, convert=None) -> None:
+def _warp_to(
+    src,
+    grid: AnalysisGrid,
+    out_path: Path,
+    dtype: str,
+    nodata: float,
+    resampling: Resampling,
+    window_size: int,
+    convert=None,
+) -> None:
     profile = grid.profile(dtype, nodata)
-    with WarpedVRT(src, crs=grid.crs, transform=grid.transform, width=grid.width, height=grid.height,
-                   resampling=resampling, nodata=nodata, dtype=dtype, tolerance=1e-6) as vrt, atomic_path(out_path) as tmp:
-        with rasterio.open(tmp, "w", **profile) as dst:
-            windows = grid.windows(window_size)
-            for win in progress(windows, len(windows), f"warping {Path(src.name).name}"):
-                block = vrt.read(1, window=win)
-                dst.write(convert(block) if convert else block, 1, window=win)
+    with (
+        WarpedVRT(
+            src,
+            crs=grid.crs,
+            transform=grid.transform,
+            width=grid.width,
+            height=grid.height,
+            resampling=resampling,
+            nodata=nodata,
+            dtype=dtype,
+            tolerance=1e-6,
+        ) as vrt,
+        atomic_path(out_path) as tmp,
+        rasterio.open(tmp, "w", **profile) as dst,
+    ):
+        windows = grid.windows(window_size)
+        for win in progress(windows, len(windows), f"warping {Path(src.name).name}"):
+            block = vrt.read(1, window=win)
+            dst.write(convert(block) if convert else block, 1, window=win)
 
 
-def align_landcover(src_path: str | Path, grid: AnalysisGrid, out_path: str | Path,
-                    method: Literal["auto", "nearest", "mode"] = "auto", window_size: int = 2048) -> str:
+def align_landcover(
+    src_path: str | Path,
+    grid: AnalysisGrid,
+    out_path: str | Path,
+    method: Literal["auto", "nearest", "mode"] = "auto",
+    window_size: int = 2048,
+) -> str:
     """Write the land-cover raster onto ``grid`` (uint8/uint16 codes, 0 = no data). Returns the method used.
 
     On the grid's lattice a plain copy; nearest neighbour through the exact coarse lattice of
@@ -97,8 +131,10 @@ def align_landcover(src_path: str | Path, grid: AnalysisGrid, out_path: str | Pa
             with open_raster(src_path, "land cover") as src:
                 _warp_to(src, grid, Path(out_path), str(reader.dtype), LANDCOVER_NODATA, rs, window_size)
             return rs.name
-        with atomic_path(out_path) as tmp, \
-                rasterio.open(tmp, "w", **grid.profile(str(reader.dtype), LANDCOVER_NODATA), num_threads=2) as dst:
+        with (
+            atomic_path(out_path) as tmp,
+            rasterio.open(tmp, "w", **grid.profile(str(reader.dtype), LANDCOVER_NODATA), num_threads=2) as dst,
+        ):
             windows = grid.windows(512)
             for win in progress(windows, len(windows), f"land cover onto the grid ({reader.method})"):
                 dst.write(reader.read(win), 1, window=win)
@@ -107,9 +143,15 @@ def align_landcover(src_path: str | Path, grid: AnalysisGrid, out_path: str | Pa
         reader.close()
 
 
-def align_erosion(src_path: str | Path, unit: str, grid: AnalysisGrid, out_path: str | Path,
-                  method: Literal["auto", "nearest", "average", "bilinear"] = "auto", window_size: int = 2048,
-                  workdir: str | Path | None = None) -> str:
+def align_erosion(
+    src_path: str | Path,
+    unit: str,
+    grid: AnalysisGrid,
+    out_path: str | Path,
+    method: Literal["auto", "nearest", "average", "bilinear"] = "auto",
+    window_size: int = 2048,
+    workdir: str | Path | None = None,
+) -> str:
     """Write the erosion modulus onto ``grid`` in t/(km²·a) (float32, nodata −9999). Returns the method used.
 
     Area-based units are linear, so converting after resampling equals
@@ -119,8 +161,7 @@ def align_erosion(src_path: str | Path, unit: str, grid: AnalysisGrid, out_path:
     unit = normalise_unit(unit, f"erosion unit of {src_path}")
     out_path = Path(out_path)
     with open_raster(src_path, "erosion") as src:
-        rs = (_resampling(src, grid, Resampling.average, Resampling.nearest) if method == "auto"
-              else Resampling[method])
+        rs = _resampling(src, grid, Resampling.average, Resampling.nearest) if method == "auto" else Resampling[method]
         if unit == T_PIXEL:
             tmp_src = Path(workdir or out_path.parent) / f".{out_path.stem}.t_km2_source.tif"
             _per_pixel_to_t_km2(src, tmp_src, window_size)
@@ -130,6 +171,7 @@ def align_erosion(src_path: str | Path, unit: str, grid: AnalysisGrid, out_path:
             finally:
                 tmp_src.unlink(missing_ok=True)
         else:
+
             def convert(block: np.ndarray) -> np.ndarray:
                 valid = block != EROSION_NODATA
                 out = np.full(block.shape, EROSION_NODATA, dtype="float32")
@@ -141,8 +183,16 @@ def align_erosion(src_path: str | Path, unit: str, grid: AnalysisGrid, out_path:
 
 
 def _per_pixel_to_t_km2(src: rasterio.DatasetReader, out_path: Path, window_size: int) -> None:
-    profile = src.profile | {"dtype": "float32", "nodata": EROSION_NODATA, "driver": "GTiff", "count": 1,
-                             "tiled": True, "blockxsize": 512, "blockysize": 512, "compress": "deflate"}
+    profile = src.profile | {
+        "dtype": "float32",
+        "nodata": EROSION_NODATA,
+        "driver": "GTiff",
+        "count": 1,
+        "tiled": True,
+        "blockxsize": 512,
+        "blockysize": 512,
+        "compress": "deflate",
+    }
     with rasterio.open(out_path, "w", **profile) as dst:
         for row in range(0, src.height, window_size):
             for col in range(0, src.width, window_size):

@@ -27,8 +27,9 @@ ZONE_DTYPE = "uint16"
 MAX_ZONES = np.iinfo(ZONE_DTYPE).max - 1
 
 
-def read_counties(path: str | Path, layer: str | None, code_field: str, name_field: str,
-                  name_en_field: str | None = None) -> gpd.GeoDataFrame:
+def read_counties(
+    path: str | Path, layer: str | None, code_field: str, name_field: str, name_en_field: str | None = None
+) -> gpd.GeoDataFrame:
     """Read county polygons with columns ``county_code``, ``county_name`` (, ``county_name_en``), ``geometry``.
 
     Raises an :class:`InputError` naming the file when it is missing, has no
@@ -41,17 +42,28 @@ def read_counties(path: str | Path, layer: str | None, code_field: str, name_fie
     try:
         gdf = gpd.read_file(path, layer=layer)
     except Exception as exc:
-        raise InputFileError(label, f"cannot be read as a vector layer {layer!r}: {exc}.",
-                             "check boundaries.path and boundaries.layer; export to GeoPackage if in doubt.") from exc
+        raise InputFileError(
+            label,
+            f"cannot be read as a vector layer {layer!r}: {exc}.",
+            "check boundaries.path and boundaries.layer; export to GeoPackage if in doubt.",
+        ) from exc
     if gdf.crs is None:
-        raise CrsError(label, "has no CRS.", "assign the CRS the coordinates are in (e.g. EPSG:4326 or EPSG:4490) in QGIS and re-export.")
+        raise CrsError(
+            label,
+            "has no CRS.",
+            "assign the CRS the coordinates are in (e.g. EPSG:4326 or EPSG:4490) in QGIS and re-export.",
+        )
     missing = [f for f in (code_field, name_field, name_en_field) if f and f not in gdf.columns]
     if missing:
-        raise InputError(label, f"has no field(s) {missing}; fields are {[c for c in gdf.columns if c != 'geometry']}.",
-                         "set boundaries.code_field / boundaries.name_field in the config.")
+        raise InputError(
+            label,
+            f"has no field(s) {missing}; fields are {[c for c in gdf.columns if c != 'geometry']}.",
+            "set boundaries.code_field / boundaries.name_field in the config.",
+        )
     out = gpd.GeoDataFrame(
         {"county_code": gdf[code_field].map(normalise_code), "county_name": gdf[name_field].map(normalise_name)},
-        geometry=gdf.geometry.values, crs=gdf.crs,
+        geometry=gdf.geometry.values,
+        crs=gdf.crs,
     )
     if name_en_field:
         out.insert(2, "county_name_en", gdf[name_en_field].astype(str).str.strip().to_numpy())
@@ -59,7 +71,9 @@ def read_counties(path: str | Path, layer: str | None, code_field: str, name_fie
         raise InputError(label, "has no features.", "point boundaries.path/layer at the county polygons.")
     dup = out.county_code[out.county_code.duplicated()].unique().tolist()
     if dup:
-        raise InputError(label, f"repeats county code(s) {dup}.", "give every county one feature (dissolve parts by code).")
+        raise InputError(
+            label, f"repeats county code(s) {dup}.", "give every county one feature (dissolve parts by code)."
+        )
     if len(out) > MAX_ZONES:
         raise InputError(label, f"has {len(out)} features, more than {MAX_ZONES}.", "split the region into batches.")
     return out
@@ -71,22 +85,31 @@ def repair(gdf: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, list[str]]:
     geoms = gdf.geometry.values.copy()
     for i, geom in enumerate(geoms):
         if geom is None or geom.is_empty:
-            raise InputError(f"boundaries county {gdf.county_code.iloc[i]}", "has an empty geometry.",
-                             "fix or remove the feature.")
+            raise InputError(
+                f"boundaries county {gdf.county_code.iloc[i]}", "has an empty geometry.", "fix or remove the feature."
+            )
         if not geom.is_valid:
             reason = shapely.is_valid_reason(geom)
             fixed = shapely.make_valid(geom)
             # make_valid may return a collection with stray lines; keep the polygonal part.
             polys = [g for g in getattr(fixed, "geoms", [fixed]) if g.geom_type in ("Polygon", "MultiPolygon")]
             geoms[i] = shapely.union_all(polys)
-            notes.append(f"county {gdf.county_code.iloc[i]} {gdf.county_name.iloc[i]}: invalid geometry ({reason}) repaired")
+            notes.append(
+                f"county {gdf.county_code.iloc[i]} {gdf.county_name.iloc[i]}: invalid geometry ({reason}) repaired"
+            )
     out = gdf.copy()
     out.geometry = geoms
     return out, notes
 
 
-def prepare(path: str | Path, layer: str | None, code_field: str, name_field: str, crs_wkt: str,
-            name_en_field: str | None = None) -> tuple[gpd.GeoDataFrame, list[str]]:
+def prepare(
+    path: str | Path,
+    layer: str | None,
+    code_field: str,
+    name_field: str,
+    crs_wkt: str,
+    name_en_field: str | None = None,
+) -> tuple[gpd.GeoDataFrame, list[str]]:
     """Read, repair and project counties; assign ``zone`` ids 1..N sorted by code."""
     gdf = read_counties(path, layer, code_field, name_field, name_en_field)
     gdf, notes = repair(gdf)
@@ -98,8 +121,9 @@ def prepare(path: str | Path, layer: str | None, code_field: str, name_field: st
     return gdf, notes
 
 
-def zones_in_window(geoms: np.ndarray, zone_ids: np.ndarray, grid_transform: Affine, window: Window,
-                    tree: shapely.STRtree | None = None) -> np.ndarray:
+def zones_in_window(
+    geoms: np.ndarray, zone_ids: np.ndarray, grid_transform: Affine, window: Window, tree: shapely.STRtree | None = None
+) -> np.ndarray:
     """Burn zone ids into ``window`` of the grid by the pixel-centre rule (uint16, 0 = outside).
 
     A cell belongs to the county containing its centre.  Only polygons whose

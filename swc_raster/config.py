@@ -249,7 +249,10 @@ class Settings:
             targets=c["targets"],
             landcover_legend=c["landcover_legend"],
             analysis=Analysis(
-                a["crs"], float(a["resolution_m"]), a["landcover_resampling"], a["erosion_resampling"],
+                a["crs"],
+                float(a["resolution_m"]),
+                a["landcover_resampling"],
+                a["erosion_resampling"],
                 a.get("grid", "source"),
             ),
             allowable_loss=AllowableLoss(
@@ -288,30 +291,46 @@ def year_inputs(cfg: Mapping[str, Any]) -> dict[int, YearInputs]:
         y = int(entry["year"])
         where = f"config: years[{i}] ({y})"
         if y in out:
-            raise ConfigError(f"config: years[{i}].year", f"{y} is listed twice.", "keep one entry per year in `years:`.")
+            raise ConfigError(
+                f"config: years[{i}].year", f"{y} is listed twice.", "keep one entry per year in `years:`."
+            )
         forms = [k for k in ("erosion", "csle", "erosion_patches") if entry.get(k) is not None]
         derived = CSLE_EROSION.format(year=y)
         if forms == ["erosion", "csle"] and entry["erosion"] == derived:
             forms = ["csle"]  # a config already resolved by resolve_csle_erosion
         if len(forms) != 1:
-            raise ConfigError(where, f"has {' and '.join(forms) if forms else 'no erosion input'}.",
-                              "give exactly one of `erosion:` (with `erosion_unit:`, a finished erosion raster), "
-                              "`csle:` (compute it) or `erosion_patches:` (patch polygons).")
+            raise ConfigError(
+                where,
+                f"has {' and '.join(forms) if forms else 'no erosion input'}.",
+                "give exactly one of `erosion:` (with `erosion_unit:`, a finished erosion raster), "
+                "`csle:` (compute it) or `erosion_patches:` (patch polygons).",
+            )
         land = [k for k in ("landcover", "landuse_polygons") if entry.get(k) is not None]
         if len(land) != 1:
-            raise ConfigError(where, f"has {' and '.join(land) if land else 'no land-cover input'}.",
-                              "give exactly one of `landcover:` (a raster) or `landuse_polygons:` (survey polygons).")
+            raise ConfigError(
+                where,
+                f"has {' and '.join(land) if land else 'no land-cover input'}.",
+                "give exactly one of `landcover:` (a raster) or `landuse_polygons:` (survey polygons).",
+            )
         vector = forms == ["erosion_patches"]
         if vector != (land == ["landuse_polygons"]):
-            raise ConfigError(where, "mixes a raster and a vector form (one of land cover and erosion is polygons, "
-                              "the other a raster).",
-                              "give both as polygons (`erosion_patches:` with `landuse_polygons:`) or both as "
-                              "rasters (`erosion:`/`csle:` with `landcover:`); rasterize one of them first if needed.")
+            raise ConfigError(
+                where,
+                "mixes a raster and a vector form (one of land cover and erosion is polygons, the other a raster).",
+                "give both as polygons (`erosion_patches:` with `landuse_polygons:`) or both as "
+                "rasters (`erosion:`/`csle:` with `landcover:`); rasterize one of them first if needed.",
+            )
         if forms == ["csle"]:
             out[y] = YearInputs(y, entry["landcover"], derived, CSLE_EROSION_UNIT, _frozen(entry["csle"]))
         elif vector:
-            out[y] = YearInputs(y, None, None, None, erosion_patches=_frozen(entry["erosion_patches"]),
-                                landuse_polygons=_frozen(entry["landuse_polygons"]))
+            out[y] = YearInputs(
+                y,
+                None,
+                None,
+                None,
+                erosion_patches=_frozen(entry["erosion_patches"]),
+                landuse_polygons=_frozen(entry["landuse_polygons"]),
+            )
         else:
             out[y] = YearInputs(y, entry["landcover"], entry["erosion"], entry.get("erosion_unit"))
     return out

@@ -187,9 +187,7 @@ def slope_length_factor(
     return np.asarray((lam / dtype.type(UNIT_PLOT_LENGTH_M)) ** m)
 
 
-def slope_steepness_factor(
-    slope_deg: np.ndarray | float, method: Literal["csle", "rusle"] = "csle"
-) -> np.ndarray:
+def slope_steepness_factor(slope_deg: np.ndarray | float, method: Literal["csle", "rusle"] = "csle") -> np.ndarray:
     """Slope steepness factor S.
 
     ``method="csle"`` (McCool et al. 1987 below 10°, Liu et al. 1994 above):
@@ -248,9 +246,14 @@ def ls_factor(
 
 #: pyflwdir's D8 codes of the eight neighbours, by (row offset, column offset).
 _D8_CODES: Final = {
-    (-1, -1): 32, (-1, 0): 64, (-1, 1): 128,
-    (0, -1): 16, (0, 1): 1,
-    (1, -1): 8, (1, 0): 4, (1, 1): 2,
+    (-1, -1): 32,
+    (-1, 0): 64,
+    (-1, 1): 128,
+    (0, -1): 16,
+    (0, 1): 1,
+    (1, -1): 8,
+    (1, 0): 4,
+    (1, 1): 2,
 }
 
 

@@ -160,36 +160,62 @@ def _unit_key(unit: Any) -> str:
 
 
 _R_SI_KEYS: Final = {
-    "mj.mm/(ha.h.a)", "mj.mm.ha-1.h-1.a-1", "mj.mm/ha/h/a", "mj.mm/(ha.h)/a", "si",
+    "mj.mm/(ha.h.a)",
+    "mj.mm.ha-1.h-1.a-1",
+    "mj.mm/ha/h/a",
+    "mj.mm/(ha.h)/a",
+    "si",
 }
 _K_SI_KEYS: Final = {
-    "t.ha.h/(ha.mj.mm)", "t.ha.h.ha-1.mj-1.mm-1", "t.h/(mj.mm)", "t.h.mj-1.mm-1", "t.ha.h/(mj.ha.mm)",
-    "t.ha.h/(ha.mm.mj)", "si",
+    "t.ha.h/(ha.mj.mm)",
+    "t.ha.h.ha-1.mj-1.mm-1",
+    "t.h/(mj.mm)",
+    "t.h.mj-1.mm-1",
+    "t.ha.h/(mj.ha.mm)",
+    "t.ha.h/(ha.mm.mj)",
+    "si",
 }
 _US_WORDS: Final = ("us", "uscustomary", "english", "imperial", "customary")
 
 
 def _is_us(key: str) -> bool:
-    return key.replace(".", "") in _US_WORDS or "ton" in key or "acre" in key or "ft" in key or ".ac" in key or "/ac" in key
+    return (
+        key.replace(".", "") in _US_WORDS
+        or "ton" in key
+        or "acre" in key
+        or "ft" in key
+        or ".ac" in key
+        or "/ac" in key
+    )
 
 
-def _normalise_si_unit(unit: Any, input_name: str, symbol: str, quantity: str, canonical: str, si_keys,
-                       us_to_si: float, note: str = "") -> str:
+def _normalise_si_unit(
+    unit: Any, input_name: str, symbol: str, quantity: str, canonical: str, si_keys, us_to_si: float, note: str = ""
+) -> str:
     """``canonical`` when ``unit`` names it; :class:`UnitError` naming the fix for US customary, unknown or no unit."""
     key_name = f"{symbol.lower()}_unit"
     if unit is None or str(unit).strip() == "":
-        raise UnitError(input_name, f"the unit of the {quantity} {symbol} is not declared.",
-                        f"add `{key_name}: {canonical}` to the year's `csle:` block (SI units).")
+        raise UnitError(
+            input_name,
+            f"the unit of the {quantity} {symbol} is not declared.",
+            f"add `{key_name}: {canonical}` to the year's `csle:` block (SI units).",
+        )
     key = _unit_key(unit)
     if key in si_keys:
         return canonical
     if _is_us(key):
-        raise UnitError(input_name, f"{symbol} is declared in US customary units ({unit!r}); swc-raster takes SI units only.",
-                        f"convert the raster to {canonical} ({symbol}_SI = {us_to_si} × {symbol}_US{note}, e.g. "
-                        f"`gdal_calc.py -A {symbol}_us.tif --calc=\"A*{us_to_si}\" --outfile={symbol}_si.tif`) and declare "
-                        f"`{key_name}: {canonical}`.")
-    raise UnitError(input_name, f"unknown unit of {symbol} {unit!r}.",
-                    f"declare `{key_name}: {canonical}` (SI) and give {symbol} in it.")
+        raise UnitError(
+            input_name,
+            f"{symbol} is declared in US customary units ({unit!r}); swc-raster takes SI units only.",
+            f"convert the raster to {canonical} ({symbol}_SI = {us_to_si} × {symbol}_US{note}, e.g. "
+            f'`gdal_calc.py -A {symbol}_us.tif --calc="A*{us_to_si}" --outfile={symbol}_si.tif`) and declare '
+            f"`{key_name}: {canonical}`.",
+        )
+    raise UnitError(
+        input_name,
+        f"unknown unit of {symbol} {unit!r}.",
+        f"declare `{key_name}: {canonical}` (SI) and give {symbol} in it.",
+    )
 
 
 def normalise_r_unit(unit: Any, input_name: str = "csle.r_unit") -> str:
@@ -203,8 +229,9 @@ def normalise_r_unit(unit: Any, input_name: str = "csle.r_unit") -> str:
 
 def normalise_k_unit(unit: Any, input_name: str = "csle.k_unit") -> str:
     """The canonical K unit (:data:`K_UNIT`) for a declared unit; :class:`UnitError` otherwise (SI only)."""
-    return _normalise_si_unit(unit, input_name, "K", "soil erodibility", K_UNIT, _K_SI_KEYS, K_US_TO_SI,
-                              ", i.e. divide by 7.59")
+    return _normalise_si_unit(
+        unit, input_name, "K", "soil erodibility", K_UNIT, _K_SI_KEYS, K_US_TO_SI, ", i.e. divide by 7.59"
+    )
 
 
 def normalise_dem_unit(unit: Any, input_name: str = "csle.dem_unit") -> str:
@@ -213,9 +240,12 @@ def normalise_dem_unit(unit: Any, input_name: str = "csle.dem_unit") -> str:
     if key in ("m", "metre", "meter", "metres", "meters"):
         return DEM_UNIT
     if key in ("ft", "feet", "foot", "us-ft", "usft", "ftus"):
-        raise UnitError(input_name, f"the DEM heights are declared in feet ({unit!r}); slopes need heights in metres.",
-                        "convert the heights to metres (`gdal_calc.py -A dem_ft.tif --calc=\"A*0.3048\" "
-                        "--outfile=dem_m.tif`) and set `dem_unit: m`.")
+        raise UnitError(
+            input_name,
+            f"the DEM heights are declared in feet ({unit!r}); slopes need heights in metres.",
+            'convert the heights to metres (`gdal_calc.py -A dem_ft.tif --calc="A*0.3048" '
+            "--outfile=dem_m.tif`) and set `dem_unit: m`.",
+        )
     raise UnitError(input_name, f"unknown DEM height unit {unit!r}.", "give the DEM heights in metres, `dem_unit: m`.")
 
 
@@ -226,8 +256,11 @@ def normalise_fvc_unit(unit: Any, input_name: str = "csle.fvc_unit") -> str:
         return "fraction"
     if key in ("percent", "%", "pct", "0-100"):
         return "percent"
-    raise UnitError(input_name, f"unknown vegetation-cover unit {unit!r}.",
-                    "set `fvc_unit:` to `fraction` (values 0–1) or `percent` (0–100).")
+    raise UnitError(
+        input_name,
+        f"unknown vegetation-cover unit {unit!r}.",
+        "set `fvc_unit:` to `fraction` (values 0–1) or `percent` (0–100).",
+    )
 
 
 def k_values_problem(median: float, what: str = "K") -> str | None:
@@ -236,13 +269,20 @@ def k_values_problem(median: float, what: str = "K") -> str | None:
     if not math.isfinite(median):
         return None
     if median > hi:
-        us = " — it looks like US customary units (7.59 × the SI value)" if median <= 1.0 else \
-            " — a scaled integer raster (e.g. K × 1000) or US customary units?"
-        return (f"{what}: the median soil erodibility is {median:.4g}, declared in {K_UNIT}; SI values of K lie "
-                f"within about 0.001–0.07 and never above {hi}{us}.")
+        us = (
+            " — it looks like US customary units (7.59 × the SI value)"
+            if median <= 1.0
+            else " — a scaled integer raster (e.g. K × 1000) or US customary units?"
+        )
+        return (
+            f"{what}: the median soil erodibility is {median:.4g}, declared in {K_UNIT}; SI values of K lie "
+            f"within about 0.001–0.07 and never above {hi}{us}."
+        )
     if median < lo:
-        return (f"{what}: the median soil erodibility is {median:.3g}, declared in {K_UNIT}: far below any soil's "
-                f"K (0.001–0.07) — a unit or scale error?")
+        return (
+            f"{what}: the median soil erodibility is {median:.3g}, declared in {K_UNIT}: far below any soil's "
+            f"K (0.001–0.07) — a unit or scale error?"
+        )
     return None
 
 
@@ -252,11 +292,15 @@ def r_values_problem(median: float, what: str = "R") -> str | None:
     if not math.isfinite(median):
         return None
     if median < lo:
-        return (f"{what}: the median rainfall erosivity is {median:.4g} {R_UNIT}: below any annual R in China "
-                f"(≈ 50–15 000) — US customary units (×{R_US_TO_SI} for SI), a monthly or event value, or a scale error?")
+        return (
+            f"{what}: the median rainfall erosivity is {median:.4g} {R_UNIT}: below any annual R in China "
+            f"(≈ 50–15 000) — US customary units (×{R_US_TO_SI} for SI), a monthly or event value, or a scale error?"
+        )
     if median > hi:
-        return (f"{what}: the median rainfall erosivity is {median:.4g} {R_UNIT}: above any annual R "
-                "(≈ 50–15 000 in China) — a scaled integer raster or J instead of MJ?")
+        return (
+            f"{what}: the median rainfall erosivity is {median:.4g} {R_UNIT}: above any annual R "
+            "(≈ 50–15 000 in China) — a scaled integer raster or J instead of MJ?"
+        )
     return None
 
 
@@ -269,16 +313,24 @@ def dem_crs_problem(crs: Any, path: Any = "dem.tif", key: str = "csle.dem") -> t
     import pyproj
 
     if crs is None:
-        return ("the DEM has no CRS, so its cell size in metres is unknown.",
-                f"assign the CRS it was produced in, e.g. `gdal_edit.py -a_srs EPSG:4547 {path}`.")
+        return (
+            "the DEM has no CRS, so its cell size in metres is unknown.",
+            f"assign the CRS it was produced in, e.g. `gdal_edit.py -a_srs EPSG:4547 {path}`.",
+        )
     try:
         pc = pyproj.CRS.from_user_input(crs.to_wkt() if hasattr(crs, "to_wkt") else crs)
     except pyproj.exceptions.CRSError as exc:
-        return (f"the DEM's CRS cannot be read ({exc}).", f"assign a valid CRS: `gdal_edit.py -a_srs EPSG:<code> {path}`.")
+        return (
+            f"the DEM's CRS cannot be read ({exc}).",
+            f"assign a valid CRS: `gdal_edit.py -a_srs EPSG:<code> {path}`.",
+        )
     fix = _DEM_FIX.format(path=path, key=key)
     if pc.is_geographic:
-        return (f"the DEM is in geographic coordinates ({pc.name}, cells in degrees): slope and slope length need "
-                "a grid in metres, and swc-raster does not resample elevations silently.", fix + ".")
+        return (
+            f"the DEM is in geographic coordinates ({pc.name}, cells in degrees): slope and slope length need "
+            "a grid in metres, and swc-raster does not resample elevations silently.",
+            fix + ".",
+        )
     if not pc.is_projected:
         return (f"the DEM's CRS ({pc.name}) is not a projected CRS in metres.", fix + ".")
     axis = pc.axis_info[0] if pc.axis_info else None
@@ -325,22 +377,30 @@ def read_factor_table(path: str | os.PathLike[str], label: str | None = None) ->
     path = Path(path)
     label = label or f"csle.factor_table ({path})"
     if not path.is_file():
-        raise InputFileError(label, f"the file does not exist (looked for {path.resolve()}).",
-                             "point `csle.factor_table:` at the CSV (see config/csle_factors.csv).")
+        raise InputFileError(
+            label,
+            f"the file does not exist (looked for {path.resolve()}).",
+            "point `csle.factor_table:` at the CSV (see config/csle_factors.csv).",
+        )
     try:
         with open(path, encoding="utf-8-sig", newline="") as fh:
             kept = [(n, line) for n, line in enumerate(fh, start=1) if not line.lstrip().startswith("#")]
             reader = csv.DictReader(line for _, line in kept)
             columns = [(f or "").strip() for f in (reader.fieldnames or [])]
-            rows = [{c: "" for c in columns} | {(k or "").strip(): v.strip() for k, v in r.items() if isinstance(v, str)}
-                    for r in reader]
+            rows = [
+                {c: "" for c in columns} | {(k or "").strip(): v.strip() for k, v in r.items() if isinstance(v, str)}
+                for r in reader
+            ]
     except UnicodeDecodeError as exc:
         raise InputError(label, "the file is not UTF-8 text.", "save it as CSV UTF-8.") from exc
     need = ("code", "kind", "E", "T")
     missing = [c for c in need if c not in columns]
     if missing:
-        raise InputError(label, f"missing column(s) {', '.join(missing)} (found: {', '.join(columns) or 'none'}).",
-                         "the header must include `code,kind,E,T` (see config/csle_factors.csv).")
+        raise InputError(
+            label,
+            f"missing column(s) {', '.join(missing)} (found: {', '.join(columns) or 'none'}).",
+            "the header must include `code,kind,E,T` (see config/csle_factors.csv).",
+        )
     kinds: dict[int, str] = {}
     e: dict[int, float] = {}
     t: dict[int, float] = {}
@@ -426,28 +486,40 @@ class CsleInputs:
     def cutoff_rule(self) -> slope_length.CutoffRule:
         """The slope-length cutoff rule of ``lambda_cutoff`` and its parameters (:class:`InputError` if invalid)."""
         if self.lambda_cutoff not in LAMBDA_CUTOFFS:
-            raise InputError(self.key("lambda_cutoff"), f"{self.lambda_cutoff!r} is not a cutoff rule.",
-                             f"use one of {', '.join(LAMBDA_CUTOFFS)} (census: end slopes where the slope angle "
-                             "drops sharply, and at channels if `channel_area_m2` is set).")
+            raise InputError(
+                self.key("lambda_cutoff"),
+                f"{self.lambda_cutoff!r} is not a cutoff rule.",
+                f"use one of {', '.join(LAMBDA_CUTOFFS)} (census: end slopes where the slope angle "
+                "drops sharply, and at channels if `channel_area_m2` is set).",
+            )
         if self.lambda_cutoff == "none":
             if self.channel_area_m2 is not None:
-                raise InputError(self.key("channel_area_m2"),
-                                 "a channel threshold is set but `lambda_cutoff: none` switches every cutoff off.",
-                                 "use `lambda_cutoff: census`, or remove channel_area_m2.")
+                raise InputError(
+                    self.key("channel_area_m2"),
+                    "a channel threshold is set but `lambda_cutoff: none` switches every cutoff off.",
+                    "use `lambda_cutoff: census`, or remove channel_area_m2.",
+                )
             return slope_length.NO_CUTOFF
         for name in ("cutoff_ratio_gentle", "cutoff_ratio_steep"):
             v = getattr(self, name)
             if not (isinstance(v, (int, float)) and 0.0 <= v <= 1.0):
-                raise InputError(self.key(name), f"{v!r} is not a ratio between 0 and 1.",
-                                 "use the census values 0.7 (below a 5 % slope) and 0.5 (steeper).")
+                raise InputError(
+                    self.key(name),
+                    f"{v!r} is not a ratio between 0 and 1.",
+                    "use the census values 0.7 (below a 5 % slope) and 0.5 (steeper).",
+                )
         area = self.channel_area_m2
         if area is not None and not (isinstance(area, (int, float)) and area > 0):
-            raise InputError(self.key("channel_area_m2"), f"{area!r} is not a positive area in m².",
-                             "give the upstream area at which channels begin, e.g. 100000 (0.1 km²), "
-                             "or remove the key.")
-        return slope_length.CutoffRule(ratio_gentle=float(self.cutoff_ratio_gentle),
-                                       ratio_steep=float(self.cutoff_ratio_steep),
-                                       channel_area_m2=None if area is None else float(area))
+            raise InputError(
+                self.key("channel_area_m2"),
+                f"{area!r} is not a positive area in m².",
+                "give the upstream area at which channels begin, e.g. 100000 (0.1 km²), or remove the key.",
+            )
+        return slope_length.CutoffRule(
+            ratio_gentle=float(self.cutoff_ratio_gentle),
+            ratio_steep=float(self.cutoff_ratio_steep),
+            channel_area_m2=None if area is None else float(area),
+        )
 
 
 def _is_path(v: Any) -> bool:
@@ -490,7 +562,9 @@ class _Grid:
         return _Grid(self.crs, self.transform @ Affine.translation(col0, row0), width, height)
 
 
-def _window_over(ds_transform: Any, bounds: tuple[float, float, float, float], full: tuple[int, int]) -> tuple[int, int, int, int]:
+def _window_over(
+    ds_transform: Any, bounds: tuple[float, float, float, float], full: tuple[int, int]
+) -> tuple[int, int, int, int]:
     """(row0, col0, row1, col1) of the pixels touching ``bounds``, clipped to ``full`` = (height, width)."""
     inv = ~ds_transform
     left, bottom, right, top = bounds
@@ -534,8 +608,17 @@ def _warp(path: str, label: str, grid: _Grid, *, categorical: bool, nearest: boo
         else:
             rs = Resampling.average if coarse else (Resampling.nearest if nearest else Resampling.bilinear)
             dtype, nodata = "float32", float("nan")
-        with WarpedVRT(src, crs=grid.crs, transform=grid.transform, width=grid.width, height=grid.height,
-                       resampling=rs, nodata=nodata, dtype=dtype, tolerance=1e-6) as vrt:
+        with WarpedVRT(
+            src,
+            crs=grid.crs,
+            transform=grid.transform,
+            width=grid.width,
+            height=grid.height,
+            resampling=rs,
+            nodata=nodata,
+            dtype=dtype,
+            tolerance=1e-6,
+        ) as vrt:
             return vrt.read(1)
 
 
@@ -549,8 +632,16 @@ def _write_cog(path: Path, array: np.ndarray, grid: _Grid, *, name: str, unit: s
     from rasterio.io import MemoryFile
 
     data = np.where(np.isfinite(array), array, np.float32(NODATA)).astype(np.float32, copy=False)
-    profile = {"driver": "GTiff", "dtype": "float32", "count": 1, "width": grid.width, "height": grid.height,
-               "crs": grid.crs, "transform": grid.transform, "nodata": NODATA}
+    profile = {
+        "driver": "GTiff",
+        "dtype": "float32",
+        "count": 1,
+        "width": grid.width,
+        "height": grid.height,
+        "crs": grid.crs,
+        "transform": grid.transform,
+        "nodata": NODATA,
+    }
     with MemoryFile() as mem:
         with mem.open(**profile) as ds:
             ds.write(data, 1)
@@ -559,8 +650,17 @@ def _write_cog(path: Path, array: np.ndarray, grid: _Grid, *, name: str, unit: s
             ds.set_band_description(1, f"{name}, {unit}")
         del data
         with mem.open() as src:
-            rasterio.shutil.copy(src, path, driver="COG", COMPRESS="DEFLATE", PREDICTOR="YES", BLOCKSIZE="512",
-                                 OVERVIEW_RESAMPLING="AVERAGE", BIGTIFF="IF_SAFER", NUM_THREADS="ALL_CPUS")
+            rasterio.shutil.copy(
+                src,
+                path,
+                driver="COG",
+                COMPRESS="DEFLATE",
+                PREDICTOR="YES",
+                BLOCKSIZE="512",
+                OVERVIEW_RESAMPLING="AVERAGE",
+                BIGTIFF="IF_SAFER",
+                NUM_THREADS="ALL_CPUS",
+            )
 
 
 # --------------------------------------------------------------------------- county means
@@ -585,8 +685,13 @@ def _zones(counties: Any, grid: _Grid) -> np.ndarray:
     from rasterio.features import rasterize
 
     g = counties.to_crs(grid.crs.to_wkt())
-    return rasterize([(geom, i + 1) for i, geom in enumerate(g.geometry)], out_shape=grid.shape,
-                     transform=grid.transform, fill=0, dtype="int32")
+    return rasterize(
+        [(geom, i + 1) for i, geom in enumerate(g.geometry)],
+        out_shape=grid.shape,
+        transform=grid.transform,
+        fill=0,
+        dtype="int32",
+    )
 
 
 _MEAN_COLUMNS: Final = {
@@ -600,8 +705,9 @@ _MEAN_COLUMNS: Final = {
 }
 
 
-def _means_table(paths: Mapping[str, Path], counties: Any, grid: _Grid, year: Any, region_code: str,
-                 region_name: str) -> list[dict[str, Any]]:
+def _means_table(
+    paths: Mapping[str, Path], counties: Any, grid: _Grid, year: Any, region_code: str, region_name: str
+) -> list[dict[str, Any]]:
     import rasterio
 
     zones = _zones(counties, grid)
@@ -626,15 +732,31 @@ def _means_table(paths: Mapping[str, Path], counties: Any, grid: _Grid, year: An
     names = [str(c) for c in counties["county_name"]]
     for i, (code, name) in enumerate(zip(codes, names, strict=True), start=1):
         rows.append(_mean_row(year, "county", code, name, land[i], area[i], {k: s[i] for k, s in sums.items()}))
-    rows.append(_mean_row(year, "region", region_code, region_name, land[1:].sum(), area[1:].sum(),
-                          {k: s[1:].sum() for k, s in sums.items()}))
+    rows.append(
+        _mean_row(
+            year,
+            "region",
+            region_code,
+            region_name,
+            land[1:].sum(),
+            area[1:].sum(),
+            {k: s[1:].sum() for k, s in sums.items()},
+        )
+    )
     return rows
 
 
-def _mean_row(year: Any, level: str, code: str, name: str, land: float, area: float,
-              sums: Mapping[str, float]) -> dict[str, Any]:
-    row: dict[str, Any] = {"year": year, "level": level, "county_code": code, "county_name": name,
-                           "area_km2": round(float(area), 4), "nodata_area_km2": round(float(land - area), 4)}
+def _mean_row(
+    year: Any, level: str, code: str, name: str, land: float, area: float, sums: Mapping[str, float]
+) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "year": year,
+        "level": level,
+        "county_code": code,
+        "county_name": name,
+        "area_km2": round(float(area), 4),
+        "nodata_area_km2": round(float(land - area), 4),
+    }
     for key in (*FACTORS, "A"):
         mean = sums[key] / area if area > 0 else float("nan")
         row[_MEAN_COLUMNS[key]] = "" if not math.isfinite(mean) else float(f"{mean:.6g}")
@@ -666,11 +788,17 @@ def _check_values(name: str, label: str, a: np.ndarray, unit_check: str = "error
     if finite.size == 0:
         raise CoverageError(label, f"{name} has no data over the region.", "use a raster covering the region.")
     if finite.min() < 0:
-        raise InputError(label, f"{name} has negative values (minimum {float(finite.min()):.4g}); a CSLE factor "
-                                "cannot be negative.", "recompute the raster, or declare its fill value as nodata.")
+        raise InputError(
+            label,
+            f"{name} has negative values (minimum {float(finite.min()):.4g}); a CSLE factor cannot be negative.",
+            "recompute the raster, or declare its fill value as nodata.",
+        )
     if name == "E" and finite.max() > 1:
-        raise InputError(label, f"E reaches {float(finite.max()):.4g}; the engineering factor lies in 0–1 "
-                                "(1 = no measures).", "recompute the raster, or declare its fill value as nodata.")
+        raise InputError(
+            label,
+            f"E reaches {float(finite.max()):.4g}; the engineering factor lies in 0–1 (1 = no measures).",
+            "recompute the raster, or declare its fill value as nodata.",
+        )
     check = {"R": r_values_problem, "K": k_values_problem}.get(name)
     if check is not None:
         sample = finite[:: max(1, finite.size // 1_000_000)]
@@ -691,11 +819,14 @@ def _check_cover(footprint: Any, label: str, region: Any, min_coverage_pct: floa
         if share < min_coverage_pct:
             low.append(f"{name} ({code}) {share:.1f} %")
     if low:
-        raise CoverageError(label, f"the raster does not cover enough of the region: {', '.join(low)} of the county "
-                                   f"area is inside it (minimum {min_coverage_pct:g} %, validation.min_coverage_pct); "
-                                   "A cannot be computed where a factor is missing.",
-                            "use a raster covering the whole region (mosaic adjacent tiles, e.g. "
-                            "`gdalbuildvrt mosaic.vrt a.tif b.tif`).")
+        raise CoverageError(
+            label,
+            f"the raster does not cover enough of the region: {', '.join(low)} of the county "
+            f"area is inside it (minimum {min_coverage_pct:g} %, validation.min_coverage_pct); "
+            "A cannot be computed where a factor is missing.",
+            "use a raster covering the whole region (mosaic adjacent tiles, e.g. "
+            "`gdalbuildvrt mosaic.vrt a.tif b.tif`).",
+        )
     return footprint
 
 
@@ -767,8 +898,11 @@ def compute_year(
     if not (inputs.lambda_cap_m > 0):
         raise InputError(lab("lambda_cap_m"), f"{inputs.lambda_cap_m!r} is not a positive length.", "use e.g. 300.")
     if (inputs.fvc is None) == (inputs.ndvi is None):
-        raise InputError(inputs.label, "give exactly one of `fvc:` (vegetation cover) and `ndvi:`.",
-                         "set `fvc:` to a cover raster, or `ndvi:` with `ndvi_soil:` and `ndvi_veg:`.")
+        raise InputError(
+            inputs.label,
+            "give exactly one of `fvc:` (vegetation cover) and `ndvi:`.",
+            "set `fvc:` to a cover raster, or `ndvi:` with `ndvi_soil:` and `ndvi_veg:`.",
+        )
     fvc_unit = normalise_fvc_unit(inputs.fvc_unit, lab("fvc_unit"))
     table = read_factor_table(inputs.factor_table, f"{lab('factor_table')} ({inputs.factor_table})")
     tags = dict(tags or {})
@@ -783,20 +917,29 @@ def compute_year(
             raise CrsError(dem_label, *bad)
         t = src.transform
         if t.b != 0 or t.d != 0:
-            raise CrsError(dem_label, "the DEM grid is rotated; slope needs a north-up grid.",
-                           f"warp it to a north-up grid: `gdalwarp -t_srs {src.crs.to_string()} {inputs.dem} dem_northup.tif`.")
+            raise CrsError(
+                dem_label,
+                "the DEM grid is rotated; slope needs a north-up grid.",
+                f"warp it to a north-up grid: `gdalwarp -t_srs {src.crs.to_string()} {inputs.dem} dem_northup.tif`.",
+            )
         full = _Grid(src.crs, t, src.width, src.height)
         res = full.res
         from rasterio.warp import transform_bounds
 
-        region_bounds = transform_bounds(counties.crs.to_wkt(), src.crs.to_wkt(), *counties.total_bounds, densify_pts=21)
+        region_bounds = transform_bounds(
+            counties.crs.to_wkt(), src.crs.to_wkt(), *counties.total_bounds, densify_pts=21
+        )
         buffer_m = 2.0 * cap + 10.0 * res
         left, bottom, right, top = region_bounds
-        r0, c0, r1, c1 = _window_over(t, (left - buffer_m, bottom - buffer_m, right + buffer_m, top + buffer_m),
-                                      (src.height, src.width))
+        r0, c0, r1, c1 = _window_over(
+            t, (left - buffer_m, bottom - buffer_m, right + buffer_m, top + buffer_m), (src.height, src.width)
+        )
         if r1 <= r0 or c1 <= c0:
-            raise CoverageError(dem_label, "the DEM does not overlap the region at all.",
-                                "use the DEM of this region (check its CRS with `gdalinfo`).")
+            raise CoverageError(
+                dem_label,
+                "the DEM does not overlap the region at all.",
+                "use the DEM of this region (check its CRS with `gdalinfo`).",
+            )
         from rasterio.windows import Window
 
         dem = src.read(1, window=Window(c0, r0, c1 - c0, r1 - r0), masked=True)
@@ -809,13 +952,23 @@ def compute_year(
         raise CoverageError(dem_label, "the DEM has no data over the region.", "use a DEM covering the region.")
     lo, hi = DEM_PLAUSIBLE_M
     if finite.min() < lo or finite.max() > hi:
-        raise UnitError(dem_label, f"DEM heights range {float(finite.min()):.6g}…{float(finite.max()):.6g}, outside "
-                                   f"{lo:g}…{hi:g} m: not metres, or an undeclared fill value.",
-                        "give heights in metres and declare the fill value as nodata (`gdal_edit.py -a_nodata`).")
+        raise UnitError(
+            dem_label,
+            f"DEM heights range {float(finite.min()):.6g}…{float(finite.max()):.6g}, outside "
+            f"{lo:g}…{hi:g} m: not metres, or an undeclared fill value.",
+            "give heights in metres and declare the fill value as nodata (`gdal_edit.py -a_nodata`).",
+        )
     del finite
-    routed = slope_length.ls_factor_from_dem(dem, comp.transform, cap_m=cap, cutoff=cutoff,
-                                             s_method=inputs.s_method,  # type: ignore[arg-type]
-                                             fill=bool(inputs.fill_depressions), tile_cells=tile_cells, keep=("ls",))
+    routed = slope_length.ls_factor_from_dem(
+        dem,
+        comp.transform,
+        cap_m=cap,
+        cutoff=cutoff,
+        s_method=inputs.s_method,  # type: ignore[arg-type]
+        fill=bool(inputs.fill_depressions),
+        tile_cells=tile_cells,
+        keep=("ls",),
+    )
     del dem
     ls_full = routed.ls
     say("L·S by the census method: %d tile(s), halo %d cells", routed.tiles, routed.halo_cells)
@@ -825,32 +978,45 @@ def compute_year(
     o = _window_over(comp.transform, (left - margin, bottom - margin, right + margin, top + margin), comp.shape)
     region = counties.to_crs(full.crs.to_wkt())
     cover = _check_cover(dem_cover, dem_label, region, min_coverage_pct)
-    for key, value in (("landcover", inputs.landcover), ("r", inputs.r), ("k", inputs.k), ("fvc", inputs.fvc),
-                       ("ndvi", inputs.ndvi)):
+    for key, value in (
+        ("landcover", inputs.landcover),
+        ("r", inputs.r),
+        ("k", inputs.k),
+        ("fvc", inputs.fvc),
+        ("ndvi", inputs.ndvi),
+    ):
         if value is not None and _is_path(value):
             name = lab(key) if key != "landcover" else inputs.label.replace(".csle", ".landcover")
             with open_raster(value, name) as s:
                 fp = _footprint(s, full.crs)
             cover = cover.intersection(_check_cover(fp, f"{name} ({value})", region, min_coverage_pct))
     if cover.is_empty:
-        raise CoverageError(inputs.label, "the factor rasters have no area in common.",
-                            "use factor rasters of the same region.")
+        raise CoverageError(
+            inputs.label, "the factor rasters have no area in common.", "use factor rasters of the same region."
+        )
     cr = _window_over(comp.transform, cover.bounds, comp.shape)
     orow0, ocol0 = max(o[0], cr[0]), max(o[1], cr[1])
     orow1, ocol1 = min(o[2], cr[2]), min(o[3], cr[3])
     if orow1 <= orow0 or ocol1 <= ocol0:
-        raise CoverageError(inputs.label, "the factor rasters do not overlap the region.",
-                            "use factor rasters covering the region.")
+        raise CoverageError(
+            inputs.label, "the factor rasters do not overlap the region.", "use factor rasters covering the region."
+        )
     out = comp.sub(orow0, ocol0, orow1 - orow0, ocol1 - ocol0)
     ls = np.ascontiguousarray(ls_full[orow0:orow1, ocol0:ocol1])
     del ls_full
     say("output grid %d×%d cells", out.width, out.height)
 
     paths = {k: Path(v) for k, v in outputs.items()}
-    base_tags = {**tags, "SWC_YEAR": str(year), "SWC_GENERATOR": "swc_raster.csle_raster.compute_year",
-                 "SWC_S_METHOD": inputs.s_method, "SWC_LAMBDA_CAP_M": f"{cap:g}", "SWC_B_METHOD": inputs.b_method,
-                 "SWC_L_METHOD": "segment L, cumulative slope length (census)",
-                 "SWC_LAMBDA_CUTOFF": _cutoff_tag(inputs.lambda_cutoff, cutoff)}
+    base_tags = {
+        **tags,
+        "SWC_YEAR": str(year),
+        "SWC_GENERATOR": "swc_raster.csle_raster.compute_year",
+        "SWC_S_METHOD": inputs.s_method,
+        "SWC_LAMBDA_CAP_M": f"{cap:g}",
+        "SWC_B_METHOD": inputs.b_method,
+        "SWC_L_METHOD": "segment L, cumulative slope length (census)",
+        "SWC_LAMBDA_CUTOFF": _cutoff_tag(inputs.lambda_cutoff, cutoff),
+    }
     with atomic_outputs(*(paths[k] for k in (*FACTORS, "A", "means"))) as temps:
         tmp = dict(zip((*FACTORS, "A", "means"), temps, strict=True))
         _write_cog(tmp["LS"], ls, out, name="LS", unit="1", tags=base_tags)
@@ -862,9 +1028,11 @@ def compute_year(
         present = set(np.unique(lu).tolist()) - {0}
         missing = sorted(present - table.codes)
         if missing:
-            raise InputError(f"{lab('factor_table')} ({inputs.factor_table})",
-                             f"land-use code(s) {', '.join(map(str, missing))} of the land cover are missing from the "
-                             "factor table.", "add a row `code,kind,E,T` for each of them.")
+            raise InputError(
+                f"{lab('factor_table')} ({inputs.factor_table})",
+                f"land-use code(s) {', '.join(map(str, missing))} of the land cover are missing from the factor table.",
+                "add a row `code,kind,E,T` for each of them.",
+            )
         for name in ("E", "T"):
             lut = table.lut(name)
             f = lut[np.minimum(lu, lut.size - 1)]

@@ -42,8 +42,7 @@ import pandas as pd
 
 from swc_raster import grading
 from swc_raster.atomic import atomic_outputs
-from swc_raster.csv_files import DATA_STATUS_COLUMN, DEMO_STATUS
-from swc_raster.csv_files import DEMO_TAG, DEMO_TAG_KEY
+from swc_raster.csv_files import DATA_STATUS_COLUMN, DEMO_STATUS, DEMO_TAG, DEMO_TAG_KEY
 from swc_raster.errors import InputError, InputFileError
 from swc_raster.tables import read_county_rates, read_target_comparison, target_years
 
@@ -202,7 +201,8 @@ def _mosaic_grid(paths: list[Path]):
             problems.append("its cells do not line up with the first raster's")
         if problems:
             raise InputError(
-                str(p), "cannot be mosaicked with the others: " + "; ".join(problems) + ".",
+                str(p),
+                "cannot be mosaicked with the others: " + "; ".join(problems) + ".",
                 "pass batch rasters of one workflow run (same analysis grid).",
             )
     left = min(t.c for _, _, t, *_ in infos)
@@ -228,7 +228,9 @@ def _colour_table_xml(categories: Sequence[Category], nodata: int) -> str:
 
 
 def _metadata_xml(items: dict[str, str]) -> str:
-    return "<Metadata>" + "".join(f"<MDI key={quoteattr(k)}>{escape(v)}</MDI>" for k, v in items.items()) + "</Metadata>"
+    return (
+        "<Metadata>" + "".join(f"<MDI key={quoteattr(k)}>{escape(v)}</MDI>" for k, v in items.items()) + "</Metadata>"
+    )
 
 
 def _vrt(paths, grid, *, nodata: int, crs_wkt: str, categories, tags: dict[str, str], description: str) -> str:
@@ -269,8 +271,16 @@ def pam_xml(categories: Sequence[Category], *, lang: str, nodata: int, descripti
         f"<Category>{escape(by_code[c].name(lang)) if c in by_code and c != nodata else ''}</Category>"
         for c in range(max(by_code) + 1)
     )
-    fields = [("value", 0, 5), ("name", 2, 2), ("name_zh", 2, 0), ("name_en", 2, 0),
-              ("red", 0, 6), ("green", 0, 7), ("blue", 0, 8), ("alpha", 0, 9)]  # (name, GFT type, GFU usage)
+    fields = [
+        ("value", 0, 5),
+        ("name", 2, 2),
+        ("name_zh", 2, 0),
+        ("name_en", 2, 0),
+        ("red", 0, 6),
+        ("green", 0, 7),
+        ("blue", 0, 8),
+        ("alpha", 0, 9),
+    ]  # (name, GFT type, GFU usage)
     defs = "".join(
         f'<FieldDefn index="{i}"><Name>{n}</Name><Type>{t}</Type><Usage>{u}</Usage></FieldDefn>'
         for i, (n, t, u) in enumerate(fields)
@@ -378,19 +388,25 @@ def write_categorical_cog(
     items.update(tags or {})
     if demo:
         items[DEMO_TAG_KEY] = DEMO_TAG
-    vrt = _vrt(paths, grid, nodata=nodata, crs_wkt=crs_wkt, categories=categories, tags=items,
-               description=description)
+    vrt = _vrt(paths, grid, nodata=nodata, crs_wkt=crs_wkt, categories=categories, tags=items, description=description)
     outputs = (out_tif, *sidecar_paths(out_tif)) if sidecars else (out_tif,)
     with atomic_outputs(*outputs) as temps:
         with rasterio.open(vrt) as vsrc:
             rasterio.shutil.copy(
-                vsrc, temps[0], driver="COG", COMPRESS="DEFLATE", BLOCKSIZE=str(blocksize),
-                OVERVIEW_RESAMPLING=overview_resampling.upper(), RESAMPLING="NEAREST", BIGTIFF="IF_SAFER",
+                vsrc,
+                temps[0],
+                driver="COG",
+                COMPRESS="DEFLATE",
+                BLOCKSIZE=str(blocksize),
+                OVERVIEW_RESAMPLING=overview_resampling.upper(),
+                RESAMPLING="NEAREST",
+                BIGTIFF="IF_SAFER",
             )
         temps[0].with_name(temps[0].name + ".aux.xml").unlink(missing_ok=True)  # GDAL's own PAM copy, if any
         if sidecars:
-            temps[1].write_text(pam_xml(categories, lang=lang, nodata=nodata, description=description),
-                                encoding="utf-8")
+            temps[1].write_text(
+                pam_xml(categories, lang=lang, nodata=nodata, description=description), encoding="utf-8"
+            )
             temps[2].write_text(paletted_qml(categories, lang=lang, nodata=nodata), encoding="utf-8")
     return Path(out_tif)
 
@@ -413,9 +429,16 @@ def write_grade_cog(
     for p in _as_paths(grade_tif):
         _check_single_band_integer(p, "grade")
     return write_categorical_cog(
-        grade_tif, out_tif, grade_categories(), nodata=grading.OUTSIDE, tag_prefix="GRADE",
-        description="SL 190-2007 erosion intensity grade (2-6 are erosion)", lang=lang, demo=demo,
-        blocksize=blocksize, overview_resampling=overview_resampling,
+        grade_tif,
+        out_tif,
+        grade_categories(),
+        nodata=grading.OUTSIDE,
+        tag_prefix="GRADE",
+        description="SL 190-2007 erosion intensity grade (2-6 are erosion)",
+        lang=lang,
+        demo=demo,
+        blocksize=blocksize,
+        overview_resampling=overview_resampling,
     )
 
 
@@ -443,13 +466,20 @@ def write_landcover_cog(
         unknown = sorted(raster_codes(p) - known)
         if unknown:
             raise InputError(
-                str(p), f"holds land-cover code(s) {unknown[:10]} that the legend does not list.",
+                str(p),
+                f"holds land-cover code(s) {unknown[:10]} that the legend does not list.",
                 "add them to the land-cover legend (config landcover_legend) or fix the raster.",
             )
     return write_categorical_cog(
-        sources, out_tif, categories, nodata=0, tag_prefix="LANDCOVER",
+        sources,
+        out_tif,
+        categories,
+        nodata=0,
+        tag_prefix="LANDCOVER",
         description="land cover on the analysis grid (legend classes; 0 = unclassified / nodata)",
-        lang=lang, demo=demo, blocksize=blocksize,
+        lang=lang,
+        demo=demo,
+        blocksize=blocksize,
     )
 
 
@@ -474,9 +504,17 @@ def write_change_cog(
     if year_from is not None and year_to is not None:
         tags = {"SWC_YEAR_FROM": str(year_from), "SWC_YEAR_TO": str(year_to)}
     return write_categorical_cog(
-        sources, out_tif, change_categories(), nodata=grading.OUTSIDE, tag_prefix="CHANGE",
+        sources,
+        out_tif,
+        change_categories(),
+        nodata=grading.OUTSIDE,
+        tag_prefix="CHANGE",
         description="erosion grade change between two years: 1 improved, 2 unchanged, 3 worsened, 0 unknown",
-        lang=lang, demo=demo, tags=tags, blocksize=blocksize, sidecars=sidecars,
+        lang=lang,
+        demo=demo,
+        tags=tags,
+        blocksize=blocksize,
+        sidecars=sidecars,
     )
 
 
@@ -578,11 +616,22 @@ def write_counties_gpkg(
     }
     label_field = "county_name_en" if lang == "en" and "county_name_en" in out.columns else "county_name"
     with atomic_outputs(out_gpkg) as (tmp,):
-        out.to_file(tmp, layer=COUNTIES_LAYER, driver="GPKG", engine="pyogrio",
-                    layer_options={"DESCRIPTION": descriptions[COUNTIES_LAYER]})
+        out.to_file(
+            tmp,
+            layer=COUNTIES_LAYER,
+            driver="GPKG",
+            engine="pyogrio",
+            layer_options={"DESCRIPTION": descriptions[COUNTIES_LAYER]},
+        )
         if region is not None:
-            region.to_file(tmp, layer=REGION_LAYER, driver="GPKG", engine="pyogrio", mode="a",
-                           layer_options={"DESCRIPTION": descriptions[REGION_LAYER]})
+            region.to_file(
+                tmp,
+                layer=REGION_LAYER,
+                driver="GPKG",
+                engine="pyogrio",
+                mode="a",
+                layer_options={"DESCRIPTION": descriptions[REGION_LAYER]},
+            )
         styles = {COUNTIES_LAYER: rate_style_qml(out["rate_pct"], label_field=label_field, lang=lang)}
         if region is not None:
             styles[REGION_LAYER] = outline_style_qml()
@@ -605,8 +654,13 @@ def _rgba(colour) -> str:
 
 def _fill_symbol(name: str, fill: str, outline: str, width_mm: float, style: str = "solid") -> str:
     options = {
-        "color": fill, "outline_color": outline, "outline_width": f"{width_mm:g}", "outline_width_unit": "MM",
-        "outline_style": "solid", "style": style, "joinstyle": "bevel",
+        "color": fill,
+        "outline_color": outline,
+        "outline_width": f"{width_mm:g}",
+        "outline_width_unit": "MM",
+        "outline_style": "solid",
+        "style": style,
+        "joinstyle": "bevel",
     }
     opts = "".join(f'<Option type="QString" name="{k}" value="{v}"/>' for k, v in options.items())
     return (
@@ -631,7 +685,7 @@ def rate_style_qml(rates, *, label_field: str, lang: str = "zh") -> str:
     for i, (lo, hi) in enumerate(zip(breaks[:-1], breaks[1:])):
         ranges.append(f'<range lower="{lo:.6f}" upper="{hi:.6f}" symbol="{i}" label="{labels[i]}" render="true"/>')
         symbols.append(_fill_symbol(str(i), _rgba(colours[i]), "77,77,77,255", 0.3))
-    expression = f'"{label_field}" || \'\\n\' || format_number("rate_pct", 2) || \' %\''
+    expression = f"\"{label_field}\" || '\\n' || format_number(\"rate_pct\", 2) || ' %'"
     return (
         _QML_HEAD + '<qgis version="3.22.16" styleCategories="Symbology|Labeling">'
         f'<renderer-v2 type="graduatedSymbol" attr="rate_pct" graduatedMethod="GraduatedColor" '
@@ -648,7 +702,7 @@ def rate_style_qml(rates, *, label_field: str, lang: str = "zh") -> str:
         '<placement placement="1" centroidInside="1" centroidWhole="0" fitInPolygonOnly="0"/>'
         '<rendering obstacle="1" displayAll="0" limitNumLabels="0"/>'
         "</settings></labeling>"
-        '<layerGeometryType>2</layerGeometryType>'
+        "<layerGeometryType>2</layerGeometryType>"
         "</qgis>\n"
     )
 
@@ -693,9 +747,7 @@ def write_layer_styles(gpkg: str | os.PathLike, styles: dict[str, str], *, descr
                 (now,),
             )
             for layer_name, qml in styles.items():
-                con.execute(
-                    "DELETE FROM layer_styles WHERE f_table_name = ? AND useAsDefault = 1", (layer_name,)
-                )
+                con.execute("DELETE FROM layer_styles WHERE f_table_name = ? AND useAsDefault = 1", (layer_name,))
                 con.execute(
                     "INSERT INTO layer_styles (f_table_catalog, f_table_schema, f_table_name, f_geometry_column, "
                     "styleName, styleQML, styleSLD, useAsDefault, description, owner, ui, update_time) "

@@ -35,15 +35,36 @@ ALL_CODES: Final = (0, 1, 2, 3, 4, 5, 6, 7)
 #: Fixed upper thresholds of grades 2–5 in t/(km²·a); grade 1's upper bound is T.
 THRESHOLDS_T_KM2: Final = (2_500.0, 5_000.0, 8_000.0, 15_000.0)
 
-GRADE_NAMES_ZH: Final = {0: "无侵蚀数据", 1: "微度", 2: "轻度", 3: "中度", 4: "强烈", 5: "极强烈", 6: "剧烈", 7: "数据缺失"}
+GRADE_NAMES_ZH: Final = {
+    0: "无侵蚀数据",
+    1: "微度",
+    2: "轻度",
+    3: "中度",
+    4: "强烈",
+    5: "极强烈",
+    6: "剧烈",
+    7: "数据缺失",
+}
 GRADE_NAMES_EN: Final = {
-    0: "no erosion data", 1: "slight", 2: "light", 3: "moderate",
-    4: "intense", 5: "very intense", 6: "severe", 7: "data gap",
+    0: "no erosion data",
+    1: "slight",
+    2: "light",
+    3: "moderate",
+    4: "intense",
+    5: "very intense",
+    6: "severe",
+    7: "data gap",
 }
 #: Conventional map colours of the six grades (light to dark), plus no-data and gap.
 GRADE_COLOURS: Final = {
-    0: (220, 220, 220), 1: (56, 168, 0), 2: (255, 255, 115), 3: (255, 170, 0),
-    4: (255, 85, 0), 5: (230, 0, 0), 6: (115, 0, 0), 7: (130, 130, 130),
+    0: (220, 220, 220),
+    1: (56, 168, 0),
+    2: (255, 255, 115),
+    3: (255, 170, 0),
+    4: (255, 85, 0),
+    5: (230, 0, 0),
+    6: (115, 0, 0),
+    7: (130, 130, 130),
 }
 
 

@@ -33,13 +33,19 @@ def require_equal_area(crs_text: str) -> CRS:
     try:
         crs = CRS.from_user_input(crs_text)
     except Exception as exc:  # pyproj raises CRSError, a plain Exception
-        raise CrsError("analysis.crs", f"cannot parse {crs_text!r} ({exc}).",
-                       "give an EPSG code or PROJ string of an equal-area projection, e.g. Albers (+proj=aea).") from exc
-    method = (crs.coordinate_operation.method_name.lower() if crs.coordinate_operation else "")
+        raise CrsError(
+            "analysis.crs",
+            f"cannot parse {crs_text!r} ({exc}).",
+            "give an EPSG code or PROJ string of an equal-area projection, e.g. Albers (+proj=aea).",
+        ) from exc
+    method = crs.coordinate_operation.method_name.lower() if crs.coordinate_operation else ""
     equal_area = any(k in method for k in ("albers", "equal area", "equal-area", "mollweide", "sinusoidal"))
     if not crs.is_projected or not equal_area:
-        raise CrsError("analysis.crs", f"{crs.name!r} is not an equal-area projection, so pixel areas would be wrong.",
-                       "use an equal-area CRS such as Albers (+proj=aea +lat_1=25 +lat_2=47 +lon_0=105 +ellps=GRS80).")
+        raise CrsError(
+            "analysis.crs",
+            f"{crs.name!r} is not an equal-area projection, so pixel areas would be wrong.",
+            "use an equal-area CRS such as Albers (+proj=aea +lat_1=25 +lat_2=47 +lon_0=105 +ellps=GRS80).",
+        )
     if crs.axis_info[0].unit_name not in ("metre", "meter"):
         raise CrsError("analysis.crs", f"units are {crs.axis_info[0].unit_name!r}, not metres.", "add +units=m.")
     return crs
@@ -50,13 +56,18 @@ def require_area_lattice(crs_text: str, label: str) -> CRS:
     try:
         crs = CRS.from_user_input(crs_text)
     except Exception as exc:
-        raise CrsError(label, f"has a CRS that cannot be parsed ({exc}).", "re-export the raster with its CRS.") from exc
+        raise CrsError(
+            label, f"has a CRS that cannot be parsed ({exc}).", "re-export the raster with its CRS."
+        ) from exc
     if crs.is_geographic:
         return crs
     if not crs.is_projected or crs.axis_info[0].unit_name not in ("metre", "meter"):
-        raise CrsError(label, f"is in {crs.name!r}, neither lon/lat nor a projection in metres, so cell areas "
-                              "cannot be computed on its grid.",
-                       "set analysis.grid: equal_area in the config (the rasters are then resampled onto Albers).")
+        raise CrsError(
+            label,
+            f"is in {crs.name!r}, neither lon/lat nor a projection in metres, so cell areas "
+            "cannot be computed on its grid.",
+            "set analysis.grid: equal_area in the config (the rasters are then resampled onto Albers).",
+        )
     return crs
 
 
@@ -90,8 +101,15 @@ class AnalysisGrid:
     equal_area: bool = True
 
     @classmethod
-    def on_lattice(cls, bounds: tuple[float, float, float, float], crs_wkt: str, origin_x: float, origin_y: float,
-                   res: float, snap: int = 512) -> AnalysisGrid:
+    def on_lattice(
+        cls,
+        bounds: tuple[float, float, float, float],
+        crs_wkt: str,
+        origin_x: float,
+        origin_y: float,
+        res: float,
+        snap: int = 512,
+    ) -> AnalysisGrid:
         """The part of the lattice (``origin_x/y``, ``res``, any CRS) covering ``bounds`` (grid CRS).
 
         Its first row and column are multiples of ``snap`` in the lattice, so that the engine's
@@ -103,8 +121,17 @@ class AnalysisGrid:
         c1 = math.ceil((xmax - origin_x) / res)
         r1 = math.ceil((origin_y - ymin) / res)
         crs = CRS.from_wkt(crs_wkt)
-        return cls(crs_wkt, origin_x + c0 * res, origin_y - r0 * res, float(res), max(1, c1 - c0), max(1, r1 - r0),
-                   origin_x, origin_y, is_equal_area(crs) and crs.axis_info[0].unit_name in ("metre", "meter"))
+        return cls(
+            crs_wkt,
+            origin_x + c0 * res,
+            origin_y - r0 * res,
+            float(res),
+            max(1, c1 - c0),
+            max(1, r1 - r0),
+            origin_x,
+            origin_y,
+            is_equal_area(crs) and crs.axis_info[0].unit_name in ("metre", "meter"),
+        )
 
     @property
     def global_offset(self) -> tuple[int, int]:
@@ -144,10 +171,20 @@ class AnalysisGrid:
     def profile(self, dtype: str, nodata: float | int, block: int = 512) -> dict:
         """A rasterio profile for a tiled, DEFLATE-compressed GeoTIFF on this grid."""
         return {
-            "driver": "GTiff", "dtype": dtype, "count": 1, "nodata": nodata,
-            "width": self.width, "height": self.height, "crs": self.crs, "transform": self.transform,
-            "tiled": True, "blockxsize": block, "blockysize": block, "compress": "deflate",
-            "predictor": 2 if dtype.startswith(("uint", "int")) else 3, "BIGTIFF": "IF_SAFER",
+            "driver": "GTiff",
+            "dtype": dtype,
+            "count": 1,
+            "nodata": nodata,
+            "width": self.width,
+            "height": self.height,
+            "crs": self.crs,
+            "transform": self.transform,
+            "tiled": True,
+            "blockxsize": block,
+            "blockysize": block,
+            "compress": "deflate",
+            "predictor": 2 if dtype.startswith(("uint", "int")) else 3,
+            "BIGTIFF": "IF_SAFER",
         }
 
     def windows(self, size: int = 2048) -> list[Window]:

@@ -192,9 +192,21 @@ def compile_now(wide_keys: bool = False) -> None:
         n = accumulate_edges(*edge, np.array([1], np.int64), cover, touched, cells)
         for gap in (np.zeros(0, np.bool_), np.zeros(4, np.bool_)):
             for levels in (np.zeros(0, np.uint8), np.zeros(4, np.uint8)):
-                correct_boundary_cells(cover, touched, np.sort(cells[:n]), labels, codes, erosion, gap,
-                                       np.array([0, t], np.float32), nodata, np.zeros((2, 16)), np.ones(2),
-                                       levels, np.zeros((2, 2)))
+                correct_boundary_cells(
+                    cover,
+                    touched,
+                    np.sort(cells[:n]),
+                    labels,
+                    codes,
+                    erosion,
+                    gap,
+                    np.array([0, t], np.float32),
+                    nodata,
+                    np.zeros((2, 16)),
+                    np.ones(2),
+                    levels,
+                    np.zeros((2, 2)),
+                )
     levels_at_least(erosion, np.array([t], np.float32), nodata, np.zeros(4, np.uint8))
 
 
@@ -275,8 +287,21 @@ def _take_column(acc, run, r, c):
 
 
 @njit(cache=True, nogil=True)
-def correct_boundary_cells(acc, touched, cells, centre_labels, codes, erosion, gap, t_of_label, nodata, corrections,
-                           row_w, levels, level_corrections):
+def correct_boundary_cells(
+    acc,
+    touched,
+    cells,
+    centre_labels,
+    codes,
+    erosion,
+    gap,
+    t_of_label,
+    nodata,
+    corrections,
+    row_w,
+    levels,
+    level_corrections,
+):
     """Turn the pixel-centre counts of the crossed cells into coverage-weighted ones.
 
     ``cells`` (sorted flat indices) are the cells listed by accumulate_edges.

@@ -43,7 +43,8 @@ def method_record(settings: Settings, year: int, county_codes: Iterable[str]) ->
     alternatives = list(settings.allowable_loss.sensitivity_t_km2)
     if alternatives:
         record["t_sensitivity_t_km2"] = (
-            alternatives if not y.is_vector
+            alternatives
+            if not y.is_vector
             else "not computed: the year is delivered as polygons (T sensitivity needs a modulus raster)"
         )
     if y.csle is not None:

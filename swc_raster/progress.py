@@ -67,8 +67,12 @@ STATUSES: Final = (STATUS_MET, STATUS_NOT_MET, STATUS_ON_TRACK, STATUS_OFF_TRACK
 
 #: Chinese labels of the statuses (charts, reports).
 STATUS_NAMES_ZH: Final = {
-    STATUS_MET: "已达标", STATUS_NOT_MET: "未达标", STATUS_ON_TRACK: "按趋势可达标",
-    STATUS_OFF_TRACK: "按趋势难达标", STATUS_INSUFFICIENT: "数据不足", STATUS_NO_TARGET: "无目标",
+    STATUS_MET: "已达标",
+    STATUS_NOT_MET: "未达标",
+    STATUS_ON_TRACK: "按趋势可达标",
+    STATUS_OFF_TRACK: "按趋势难达标",
+    STATUS_INSUFFICIENT: "数据不足",
+    STATUS_NO_TARGET: "无目标",
 }
 
 #: Tolerance of the "trend ≥ required gain" comparison, pp/yr: both sides are
@@ -136,8 +140,7 @@ def rates_by_year(rate_tables: Sequence[pd.DataFrame]) -> pd.DataFrame:
         shown = ", ".join(f"{c} in {y}" for c, y in pairs[:10])
         raise InputError(
             "county rate tables",
-            f"the same county and year appear more than once: {shown}"
-            + (" …" if len(pairs) > 10 else "") + ".",
+            f"the same county and year appear more than once: {shown}" + (" …" if len(pairs) > 10 else "") + ".",
             "pass each year's county_rates.csv exactly once (check the years in the config for duplicates).",
         )
     order = long["level"].map(_LEVEL_ORDER)
@@ -173,13 +176,15 @@ def changes(rates_long: pd.DataFrame) -> pd.DataFrame:
         if len(g) < 2:
             continue
         earlier, later = g.iloc[:-1].reset_index(drop=True), g.iloc[1:].reset_index(drop=True)
-        out = pd.DataFrame({
-            "level": later["level"],
-            "county_code": later["county_code"],
-            "county_name": later["county_name"],
-            "year_from": earlier["year"].astype("int64"),
-            "year_to": later["year"].astype("int64"),
-        })
+        out = pd.DataFrame(
+            {
+                "level": later["level"],
+                "county_code": later["county_code"],
+                "county_name": later["county_name"],
+                "year_from": earlier["year"].astype("int64"),
+                "year_to": later["year"].astype("int64"),
+            }
+        )
         out["years_apart"] = out["year_to"] - out["year_from"]
         out["rate_from_pct"] = earlier["rate_pct"].astype("float64")
         out["rate_to_pct"] = later["rate_pct"].astype("float64")
@@ -188,9 +193,18 @@ def changes(rates_long: pd.DataFrame) -> pd.DataFrame:
             out[col.replace("_km2", "_change_km2")] = later[col].astype("float64") - earlier[col].astype("float64")
         rows.append(out)
     if not rows:
-        columns = ["level", "county_code", "county_name", "year_from", "year_to", "years_apart",
-                   "rate_from_pct", "rate_to_pct", "rate_change_pp",
-                   *(c.replace("_km2", "_change_km2") for c in _CHANGE_AREAS)]
+        columns = [
+            "level",
+            "county_code",
+            "county_name",
+            "year_from",
+            "year_to",
+            "years_apart",
+            "rate_from_pct",
+            "rate_to_pct",
+            "rate_change_pp",
+            *(c.replace("_km2", "_change_km2") for c in _CHANGE_AREAS),
+        ]
         return pd.DataFrame(columns=columns)
     return pd.concat(rows, ignore_index=True)
 
@@ -376,16 +390,22 @@ def progress(rates_long: pd.DataFrame, targets: pd.DataFrame) -> pd.DataFrame:
 
 _TEXT: Final = {
     "zh": {
-        "observed": "监测值", "trend": "线性趋势（外推）", "target": "目标",
-        "rate": "水土保持率（%）", "year": "年份",
+        "observed": "监测值",
+        "trend": "线性趋势（外推）",
+        "target": "目标",
+        "rate": "水土保持率（%）",
+        "year": "年份",
         "title": "各县（市、区）水土保持率变化与目标进展",
         "demo": "演示数据 —— 非实际监测结果",
         "target_status": "{y}年目标 {v:.2f}：{s}",
         "slope": "趋势 {v:+.2f} 个百分点/年",
     },
     "en": {
-        "observed": "observed", "trend": "linear trend (extrapolated)", "target": "target",
-        "rate": "conservation rate (%)", "year": "year",
+        "observed": "observed",
+        "trend": "linear trend (extrapolated)",
+        "target": "target",
+        "rate": "conservation rate (%)",
+        "year": "year",
         "title": "Soil and water conservation rate by county: change and progress to targets",
         "demo": "DEMO DATA — not real monitoring results",
         "target_status": "{y} target {v:.2f}: {s}",
@@ -490,7 +510,11 @@ def plot_county_progress(
             g = g.sort_values("year")
             ax.plot(g["year"], g["rate_pct"], "-o", color=colours["observed"], lw=1.6, ms=4, zorder=3)
             if math.isfinite(row["trend_pp_per_year"]):
-                fit = Trend(row["trend_pp_per_year"], None, row["fitted_latest_pct"] - row["trend_pp_per_year"] * row["latest_year"])
+                fit = Trend(
+                    row["trend_pp_per_year"],
+                    None,
+                    row["fitted_latest_pct"] - row["trend_pp_per_year"] * row["latest_year"],
+                )
                 xs = np.array([float(row["first_year"]), float(max(years_t))])
                 ax.plot(xs, [fit.at(v) for v in xs], "--", color=colours["trend"], lw=1.0, alpha=0.7, zorder=2)
             # Targets as markers; their values and statuses in one box at the lower right,
@@ -505,9 +529,18 @@ def plot_county_progress(
                     box_lines.append(text["target_status"].format(y=y, v=target, s=status_text))
             if math.isfinite(row["trend_pp_per_year"]):
                 box_lines.append(text["slope"].format(v=row["trend_pp_per_year"]))
-            ax.text(0.98, 0.03, "\n".join(box_lines), transform=ax.transAxes, ha="right", va="bottom",
-                    fontsize=8, color="#333333", zorder=6,
-                    bbox={"boxstyle": "round,pad=0.3", "fc": "white", "ec": "#cccccc", "alpha": 0.9})
+            ax.text(
+                0.98,
+                0.03,
+                "\n".join(box_lines),
+                transform=ax.transAxes,
+                ha="right",
+                va="bottom",
+                fontsize=8,
+                color="#333333",
+                zorder=6,
+                bbox={"boxstyle": "round,pad=0.3", "fc": "white", "ec": "#cccccc", "alpha": 0.9},
+            )
             title = f"{row['county_name']}（{code}）" if lang == "zh" else f"{row['county_name']} ({code})"
             ax.set_title(title, loc="left", fontsize=10)
             if row["level"] == "region":

@@ -28,12 +28,24 @@ RATE_FORMULA_ZH = (
 )
 
 GRADE_COLUMNS = [f"area_grade{g}_km2" for g in range(1, 7)]
-RATE_COLUMNS = ["year", "level", "county_code", "county_name", "t_allowable_t_km2", "land_area_km2",
-                "erosion_area_km2", "rate_pct", *GRADE_COLUMNS, "nodata_area_km2", "gap_area_km2"]
+RATE_COLUMNS = [
+    "year",
+    "level",
+    "county_code",
+    "county_name",
+    "t_allowable_t_km2",
+    "land_area_km2",
+    "erosion_area_km2",
+    "rate_pct",
+    *GRADE_COLUMNS,
+    "nodata_area_km2",
+    "gap_area_km2",
+]
 
 
-def rate_pct(land_km2: np.ndarray | float, erosion_km2: np.ndarray | float,
-             gap_km2: np.ndarray | float = 0.0) -> np.ndarray | float:
+def rate_pct(
+    land_km2: np.ndarray | float, erosion_km2: np.ndarray | float, gap_km2: np.ndarray | float = 0.0
+) -> np.ndarray | float:
     """100 × (land − gap − erosion) / (land − gap); NaN where no land has data."""
     assessed = np.asarray(land_km2, dtype="float64") - np.asarray(gap_km2, dtype="float64")
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -41,14 +53,24 @@ def rate_pct(land_km2: np.ndarray | float, erosion_km2: np.ndarray | float,
     return rate if rate.ndim else float(rate)
 
 
-def county_rates(crosstab: xr.DataArray, names: dict[str, str], t_by_county: dict[str, float], *, year: int | str,
-                 region_code: str, region_name: str) -> pd.DataFrame:
+def county_rates(
+    crosstab: xr.DataArray,
+    names: dict[str, str],
+    t_by_county: dict[str, float],
+    *,
+    year: int | str,
+    region_code: str,
+    region_name: str,
+) -> pd.DataFrame:
     """One row per county, then the region row, in the ``county_rates.csv`` contract."""
     by_grade = crosstab.sum("landcover_code").to_pandas()  # county × grade, km²
     empty = [f"{c} {names[c]}" for c in by_grade.index[by_grade.sum(axis=1) <= 0]]
     if empty:
-        raise CoverageError(f"counties {', '.join(empty)}", "have no land on the analysis grid, so they have no rate.",
-                            "check that the boundaries and the rasters cover these counties (CRS, extent).")
+        raise CoverageError(
+            f"counties {', '.join(empty)}",
+            "have no land on the analysis grid, so they have no rate.",
+            "check that the boundaries and the rasters cover these counties (CRS, extent).",
+        )
     rows = pd.DataFrame(index=by_grade.index)
     for g in range(1, 7):
         rows[f"area_grade{g}_km2"] = by_grade[g]
@@ -62,8 +84,13 @@ def county_rates(crosstab: xr.DataArray, names: dict[str, str], t_by_county: dic
     rows = rows.reset_index().rename(columns={"index": "county_code"})
     sums = rows[[*GRADE_COLUMNS, "nodata_area_km2", "gap_area_km2", "land_area_km2", "erosion_area_km2"]].sum()
     ts = set(rows["t_allowable_t_km2"])
-    region = {**sums.to_dict(), "county_code": region_code, "county_name": region_name, "level": "region",
-              "t_allowable_t_km2": ts.pop() if len(ts) == 1 else np.nan}
+    region = {
+        **sums.to_dict(),
+        "county_code": region_code,
+        "county_name": region_name,
+        "level": "region",
+        "t_allowable_t_km2": ts.pop() if len(ts) == 1 else np.nan,
+    }
     out = pd.concat([rows, pd.DataFrame([region])], ignore_index=True)
     out["rate_pct"] = rate_pct(out["land_area_km2"], out["erosion_area_km2"], out["gap_area_km2"])
     out["year"] = year
@@ -74,8 +101,15 @@ def county_rates(crosstab: xr.DataArray, names: dict[str, str], t_by_county: dic
 SENSITIVITY_COLUMNS = ["year", "county_code", "county_name", "level", "t_km2", "erosion_area_km2", "rate_pct"]
 
 
-def t_sensitivity(crosstab: xr.DataArray, eroded: pd.DataFrame, names: dict[str, str], *, year: int | str,
-                  region_code: str, region_name: str) -> pd.DataFrame:
+def t_sensitivity(
+    crosstab: xr.DataArray,
+    eroded: pd.DataFrame,
+    names: dict[str, str],
+    *,
+    year: int | str,
+    region_code: str,
+    region_name: str,
+) -> pd.DataFrame:
     """The ``t_sensitivity.csv`` table: each county's rate had every county the alternative T, then the region.
 
     ``eroded``: ``county_code, t_km2, eroded_area_km2`` — the area with A ≥ T (defined modulus, inside the
@@ -91,12 +125,26 @@ def t_sensitivity(crosstab: xr.DataArray, eroded: pd.DataFrame, names: dict[str,
     rows = []
     for t, part in eroded.groupby("t_km2", sort=True):
         e = part.set_index("county_code")["eroded_area_km2"].reindex(by_grade.index)
-        block = pd.DataFrame({"county_code": by_grade.index, "county_name": [names[c] for c in by_grade.index],
-                              "level": "county", "t_km2": float(t), "erosion_area_km2": e.to_numpy(),
-                              "land": land.to_numpy(), "gap": gap.to_numpy()})
-        region = {"county_code": region_code, "county_name": region_name, "level": "region", "t_km2": float(t),
-                  "erosion_area_km2": block["erosion_area_km2"].sum(), "land": block["land"].sum(),
-                  "gap": block["gap"].sum()}
+        block = pd.DataFrame(
+            {
+                "county_code": by_grade.index,
+                "county_name": [names[c] for c in by_grade.index],
+                "level": "county",
+                "t_km2": float(t),
+                "erosion_area_km2": e.to_numpy(),
+                "land": land.to_numpy(),
+                "gap": gap.to_numpy(),
+            }
+        )
+        region = {
+            "county_code": region_code,
+            "county_name": region_name,
+            "level": "region",
+            "t_km2": float(t),
+            "erosion_area_km2": block["erosion_area_km2"].sum(),
+            "land": block["land"].sum(),
+            "gap": block["gap"].sum(),
+        }
         rows.append(pd.concat([block, pd.DataFrame([region])], ignore_index=True))
     if not rows:
         return pd.DataFrame(columns=SENSITIVITY_COLUMNS)
@@ -106,7 +154,9 @@ def t_sensitivity(crosstab: xr.DataArray, eroded: pd.DataFrame, names: dict[str,
     return out[SENSITIVITY_COLUMNS].round(6)
 
 
-def landcover_long(crosstab: xr.DataArray, names: dict[str, str], legend: pd.DataFrame, *, year: int | str) -> pd.DataFrame:
+def landcover_long(
+    crosstab: xr.DataArray, names: dict[str, str], legend: pd.DataFrame, *, year: int | str
+) -> pd.DataFrame:
     """The ``erosion_by_landcover.csv`` long table (zero-area rows dropped)."""
     from swc_raster.grading import GRADE_NAMES_EN, GRADE_NAMES_ZH
 
@@ -121,6 +171,16 @@ def landcover_long(crosstab: xr.DataArray, names: dict[str, str], legend: pd.Dat
     df["grade_name_zh"] = df["grade_code"].map(GRADE_NAMES_ZH)
     df["grade_name_en"] = df["grade_code"].map(GRADE_NAMES_EN)
     df["area_km2"] = df["area_km2"].round(6)
-    cols = ["year", "county_code", "county_name", "landcover_code", "landcover_name_zh", "landcover_name_en",
-            "grade_code", "grade_name_zh", "grade_name_en", "area_km2"]
+    cols = [
+        "year",
+        "county_code",
+        "county_name",
+        "landcover_code",
+        "landcover_name_zh",
+        "landcover_name_en",
+        "grade_code",
+        "grade_name_zh",
+        "grade_name_en",
+        "area_km2",
+    ]
     return df[cols].reset_index(drop=True)

@@ -402,8 +402,17 @@ def _overview_in(grades: np.ndarray, transform, src_crs, dst_crs, nodata) -> tup
     dst_transform, dw, dh = calculate_default_transform(src_crs, dst_crs, w, h, left, bottom, right, top)
     fill = 255 if nodata is None else nodata
     out = np.full((dh, dw), fill, dtype=grades.dtype)
-    reproject(grades, out, src_transform=transform, src_crs=src_crs, src_nodata=fill, dst_transform=dst_transform,
-              dst_crs=dst_crs, dst_nodata=fill, resampling=Resampling.nearest)
+    reproject(
+        grades,
+        out,
+        src_transform=transform,
+        src_crs=src_crs,
+        src_nodata=fill,
+        dst_transform=dst_transform,
+        dst_crs=dst_crs,
+        dst_nodata=fill,
+        resampling=Resampling.nearest,
+    )
     return out, dst_transform
 
 

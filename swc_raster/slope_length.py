@@ -292,8 +292,9 @@ def _steepest(z: np.ndarray, dist: np.ndarray, res_x: float, res_y: float, out: 
 
 
 @numba.njit(cache=True)
-def _dijkstra_in_flats(z: np.ndarray, out: np.ndarray, d: np.ndarray, flats: np.ndarray, dist: np.ndarray,
-                       towards_lower: bool) -> None:
+def _dijkstra_in_flats(
+    z: np.ndarray, out: np.ndarray, d: np.ndarray, flats: np.ndarray, dist: np.ndarray, towards_lower: bool
+) -> None:
     """Distances within flats: from the cells next to lower terrain (``towards_lower``) or next to higher terrain.
 
     ``flats`` are the sorted flat-cell indices; ``d`` (same length) receives the distances (inf: unreachable).
@@ -319,8 +320,7 @@ def _dijkstra_in_flats(z: np.ndarray, out: np.ndarray, d: np.ndarray, flats: np.
             if towards_lower:
                 # a low edge: a non-flat neighbour at the same height that drains to a lower cell of the DEM
                 # (not one leaving the DEM by its tangent plane, which a riser next to the flat can tilt)
-                if zn == zi and dist[k] < best and not _is_flat(flats, rr * cols + cc) \
-                        and _drains_inside(out, rr, cc):
+                if zn == zi and dist[k] < best and not _is_flat(flats, rr * cols + cc) and _drains_inside(out, rr, cc):
                     best = dist[k]
             elif zn > zi:
                 best = 0.0
@@ -386,8 +386,9 @@ def _is_flat(flats: np.ndarray, i: np.int64) -> bool:
 
 
 @numba.njit(cache=True)
-def _drain_flats(z: np.ndarray, out: np.ndarray, flats: np.ndarray, d_low: np.ndarray, d_high: np.ndarray,
-                 dist: np.ndarray) -> None:
+def _drain_flats(
+    z: np.ndarray, out: np.ndarray, flats: np.ndarray, d_low: np.ndarray, d_high: np.ndarray, dist: np.ndarray
+) -> None:
     """Direction of each flat cell: to a low edge if next to one, else down g = 2·d_low − d_high."""
     rows, cols = z.shape
     flat = z.ravel()
@@ -431,8 +432,9 @@ def _drain_flats(z: np.ndarray, out: np.ndarray, flats: np.ndarray, d_low: np.nd
         o[i] = bk if bk >= 0 else PIT
 
 
-def flow_directions(dem: np.ndarray, res_x: float, res_y: float, *, fill: bool = True,
-                    overwrite: bool = False) -> np.ndarray:
+def flow_directions(
+    dem: np.ndarray, res_x: float, res_y: float, *, fill: bool = True, overwrite: bool = False
+) -> np.ndarray:
     """D8 directions (``uint8`` codes, see the module docstring) of a DEM on a metric grid.
 
     Steepest descent (drop / distance, diagonals at √(res_x² + res_y²)) on the depression-filled
@@ -519,9 +521,20 @@ def channel_cells(dirs: np.ndarray, res_x: float, res_y: float, channel_area_m2:
 
 
 @numba.njit(cache=True)
-def _walk_lengths(dirs: np.ndarray, slope: np.ndarray, channel: np.ndarray, use_channel: bool, dist: np.ndarray,
-                  cap: float, ratio_gentle: float, ratio_steep: float, gentle_deg: float,
-                  lam_in: np.ndarray, lam_out: np.ndarray, length: np.ndarray) -> None:
+def _walk_lengths(
+    dirs: np.ndarray,
+    slope: np.ndarray,
+    channel: np.ndarray,
+    use_channel: bool,
+    dist: np.ndarray,
+    cap: float,
+    ratio_gentle: float,
+    ratio_steep: float,
+    gentle_deg: float,
+    lam_in: np.ndarray,
+    lam_out: np.ndarray,
+    length: np.ndarray,
+) -> None:
     rows, cols = dirs.shape
     n = rows * cols
     d = dirs.ravel()
@@ -577,9 +590,15 @@ def _walk_lengths(dirs: np.ndarray, slope: np.ndarray, channel: np.ndarray, use_
             i = j
 
 
-def slope_lengths(dirs: np.ndarray, slope_deg: np.ndarray, res_x: float, res_y: float,
-                  cap_m: float | None = 300.0, cutoff: CutoffRule = CENSUS_CUTOFF,
-                  channel: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def slope_lengths(
+    dirs: np.ndarray,
+    slope_deg: np.ndarray,
+    res_x: float,
+    res_y: float,
+    cap_m: float | None = 300.0,
+    cutoff: CutoffRule = CENSUS_CUTOFF,
+    channel: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(λ_in, λ_out, flow length) of every cell, m (``float64``; NaN on nodata).
 
     λ_out = min(cap, λ_in + flow length); λ_in = the largest λ_out of the cells draining into
@@ -595,14 +614,24 @@ def slope_lengths(dirs: np.ndarray, slope_deg: np.ndarray, res_x: float, res_y: 
     ch = np.ascontiguousarray(channel, dtype=np.bool_) if use_channel else np.zeros((1, 1), dtype=np.bool_)
     shape = dirs.shape
     lam_in, lam_out, length = (np.empty(shape, dtype=np.float64) for _ in range(3))
-    _walk_lengths(np.ascontiguousarray(dirs), np.ascontiguousarray(slope_deg, dtype=np.float32), ch, use_channel,
-                  _distances(res_x, res_y), cap, cutoff.ratio_gentle, cutoff.ratio_steep, cutoff.gentle_below_deg,
-                  lam_in, lam_out, length)
+    _walk_lengths(
+        np.ascontiguousarray(dirs),
+        np.ascontiguousarray(slope_deg, dtype=np.float32),
+        ch,
+        use_channel,
+        _distances(res_x, res_y),
+        cap,
+        cutoff.ratio_gentle,
+        cutoff.ratio_steep,
+        cutoff.gentle_below_deg,
+        lam_in,
+        lam_out,
+        length,
+    )
     return lam_in, lam_out, length
 
 
-def segment_L(lam_in: np.ndarray, length: np.ndarray, slope_deg: np.ndarray,
-              cap_m: float | None = 300.0) -> np.ndarray:
+def segment_L(lam_in: np.ndarray, length: np.ndarray, slope_deg: np.ndarray, cap_m: float | None = 300.0) -> np.ndarray:
     """L of each cell's slope segment, dimensionless (``float64``).
 
     L = (λ_out^(m+1) − λ_in^(m+1)) / ((λ_out − λ_in) · 22.13^m) with λ_out = λ_in + flow length,
@@ -705,8 +734,10 @@ def ls_factor_from_dem(
     channel = None
     if cutoff.channel_area_m2 is not None:
         channel = channel_cells(dirs, res_x, res_y, cutoff.channel_area_m2)
-    out = {k: (np.full((rows, cols), np.nan, dtype=np.float32) if k in keep else None)
-           for k in ("ls", "lambda_m", "slope_deg")}
+    out = {
+        k: (np.full((rows, cols), np.nan, dtype=np.float32) if k in keep else None)
+        for k in ("ls", "lambda_m", "slope_deg")
+    }
     halo = int(math.ceil(cap_m / min(res_x, res_y))) + 3
     step = tile_cells or max(rows, cols)
     n_tiles = 0

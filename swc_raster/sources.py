@@ -118,8 +118,16 @@ def _gather(u_nodes, v_nodes, step, r_first, c_first, h, w, src, src_r0, src_c0,
 class GridSource:
     """One source raster read onto tiles of ``grid`` (open in the process that reads)."""
 
-    def __init__(self, path: str | Path, grid: AnalysisGrid, *, kind: str, unit: str = "t/km2/a",
-                 resampling: str = "auto", label: str | None = None):
+    def __init__(
+        self,
+        path: str | Path,
+        grid: AnalysisGrid,
+        *,
+        kind: str,
+        unit: str = "t/km2/a",
+        resampling: str = "auto",
+        label: str | None = None,
+    ):
         from swc_raster.align import open_raster
 
         self.path, self.grid, self.kind = str(path), grid, kind
@@ -145,9 +153,11 @@ class GridSource:
         if kind == "erosion" and self.per_pixel and self.mode == "warp":
             from swc_raster.errors import InputError
 
-            raise InputError(f"erosion ({path})", f"is in t/pixel/a and would be resampled by {self.method}, which "
-                             "mixes pixels of different areas.", "set analysis.erosion_resampling: nearest, or "
-                             "convert the raster to t/km2/a first.")
+            raise InputError(
+                f"erosion ({path})",
+                f"is in t/pixel/a and would be resampled by {self.method}, which mixes pixels of different areas.",
+                "set analysis.erosion_resampling: nearest, or convert the raster to t/km2/a first.",
+            )
         self.g_row, self.g_col = grid.global_offset
         # direct reads: the grid's cell (row, col) is the raster's (row + r_shift, col + c_shift)
         self.r_shift = round((self.src.transform.f - grid.y0) / grid.res) if self.mode == "direct" else 0
@@ -194,7 +204,9 @@ class GridSource:
             return self.src.read(1, window=Window(c0, r0, w, h), out=out)
         out[:] = self._source_fill(out.dtype)
         if rr1 > rr0 and cc1 > cc0:
-            out[rr0 - r0:rr1 - r0, cc0 - c0:cc1 - c0] = self.src.read(1, window=Window(cc0, rr0, cc1 - cc0, rr1 - rr0))
+            out[rr0 - r0 : rr1 - r0, cc0 - c0 : cc1 - c0] = self.src.read(
+                1, window=Window(cc0, rr0, cc1 - cc0, rr1 - rr0)
+            )
         return out
 
     def _source_fill(self, dtype):
@@ -216,8 +228,9 @@ class GridSource:
         y = g.origin_y - (gi + 0.5) * g.res
         xx, yy = np.meshgrid(x, y)
         if self._to_src is None:
-            self._to_src = Transformer.from_crs(CRS.from_wkt(g.crs_wkt), CRS.from_wkt(self.src.crs.to_wkt()),
-                                                always_xy=True)
+            self._to_src = Transformer.from_crs(
+                CRS.from_wkt(g.crs_wkt), CRS.from_wkt(self.src.crs.to_wkt()), always_xy=True
+            )
         sx, sy = self._to_src.transform(xx, yy)
         inv = ~self.src.transform
         u = inv.a * sx + inv.b * sy + inv.c
@@ -268,9 +281,17 @@ class GridSource:
         if self._vrt is None:
             src = self.src
             g = self.grid
-            self._vrt = WarpedVRT(src, crs=g.crs, transform=g.transform, width=g.width, height=g.height,
-                                  resampling=Resampling[self.method], dtype=self.src.dtypes[0],
-                                  nodata=self._source_fill(np.dtype(self.src.dtypes[0])), tolerance=1e-6)
+            self._vrt = WarpedVRT(
+                src,
+                crs=g.crs,
+                transform=g.transform,
+                width=g.width,
+                height=g.height,
+                resampling=Resampling[self.method],
+                dtype=self.src.dtypes[0],
+                nodata=self._source_fill(np.dtype(self.src.dtypes[0])),
+                tolerance=1e-6,
+            )
         return self._vrt.read(1, window=tile)
 
     def _to_modulus(self, raw: np.ndarray, out: np.ndarray, tile: Window, src_rows) -> np.ndarray:
@@ -279,8 +300,9 @@ class GridSource:
         if self.src_nodata is not None:
             valid &= raw != self.src_nodata
         if self.factor is not None:
-            np.multiply(raw, self.factor, out=out, casting="unsafe") if self.factor != 1.0 else \
-                np.copyto(out, raw, casting="unsafe")
+            np.multiply(raw, self.factor, out=out, casting="unsafe") if self.factor != 1.0 else np.copyto(
+                out, raw, casting="unsafe"
+            )
         else:
             if src_rows is None:  # the source is on the grid: its pixels are the grid's cells
                 if self._areas is None:

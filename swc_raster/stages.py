@@ -390,9 +390,7 @@ def t_sensitivity(
     pass as the grades); the land and data-gap areas come from the year's cross-tab.
     """
     counties = read_prepared(counties_gpkg)
-    eroded = pd.concat(
-        [pd.read_csv(p, dtype={"county_code": str}) for p in sensitivity_csvs], ignore_index=True
-    )
+    eroded = pd.concat([pd.read_csv(p, dtype={"county_code": str}) for p in sensitivity_csvs], ignore_index=True)
     wanted = sorted(float(t) for t in t_sensitivity)
     found = sorted(set(eroded["t_km2"].astype(float)))
     if found != wanted:

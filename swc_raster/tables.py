@@ -275,7 +275,7 @@ def rates_table(rates: pd.DataFrame, lang: str = "zh") -> Table:
         headers,
         kinds,
     )
-    for i, r in rates.iterrows():
+    for _, r in rates.iterrows():
         table.rows.append(
             [
                 r["county_code"],
@@ -634,7 +634,7 @@ METHOD_LABELS = {
 
 
 def method_label(key, lang: str) -> str:
-    """"分析坐标系 (analysis_crs)": the label of a ``method`` key with the key itself (findable)."""
+    """ "分析坐标系 (analysis_crs)": the label of a ``method`` key with the key itself (findable)."""
     key = str(key)
     if key in METHOD_LABELS:
         zh, en = METHOD_LABELS[key]
@@ -663,8 +663,12 @@ def _inputs_notes(inputs, lang: str) -> list[tuple[str, str]]:
     for name, spec in dict(inputs).items():
         path = Path(str(spec.get("path", "") if isinstance(spec, dict) else spec))
         digest = file_sha256(path) if path.is_file() else _t(lang, "文件不存在", "file not found")
-        out.append((_t(lang, f"输入数据 {method_label(name, lang)}", f"Input {method_label(name, lang)}"),
-                    f"{path}  SHA-256 {digest}"))
+        out.append(
+            (
+                _t(lang, f"输入数据 {method_label(name, lang)}", f"Input {method_label(name, lang)}"),
+                f"{path}  SHA-256 {digest}",
+            )
+        )
     return out
 
 

@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from swc_raster.names import normalise_code, normalise_name
 from swc_raster.errors import InputError, InputFileError
+from swc_raster.names import normalise_code, normalise_name
 
 _TARGET_COL = re.compile(r"^target_(\d{4})$")
 
@@ -24,8 +24,11 @@ def target_years(table: pd.DataFrame) -> list[int]:
     """Target years named by the ``target_YYYY`` columns of a target table, ascending."""
     years = sorted(int(m.group(1)) for c in table.columns if (m := _TARGET_COL.match(str(c))))
     if not years:
-        raise InputError("targets table", "no target_YYYY column.",
-                         "give the targets as county_code,county_name,target_2025,target_2035 (config/targets.csv).")
+        raise InputError(
+            "targets table",
+            "no target_YYYY column.",
+            "give the targets as county_code,county_name,target_2025,target_2035 (config/targets.csv).",
+        )
     return years
 
 
@@ -40,8 +43,11 @@ def read_targets(path: str | Path) -> pd.DataFrame:
     missing = {"county_code", "county_name"} - set(table.columns)
     years = sorted(int(m.group(1)) for c in table.columns if (m := _TARGET_COL.match(str(c))))
     if missing or not years:
-        raise InputError(label, f"needs columns county_code, county_name and target_YYYY; has {list(table.columns)}.",
-                         "use the layout of config/targets.csv.")
+        raise InputError(
+            label,
+            f"needs columns county_code, county_name and target_YYYY; has {list(table.columns)}.",
+            "use the layout of config/targets.csv.",
+        )
     table["county_code"] = table["county_code"].map(normalise_code)
     table["county_name"] = table["county_name"].map(normalise_name)
     for y in years:
@@ -49,7 +55,9 @@ def read_targets(path: str | Path) -> pd.DataFrame:
         values = pd.to_numeric(table[col].str.strip().str.rstrip("%"), errors="coerce")
         bad = table.loc[values.isna() | (values < 0) | (values > 100), "county_name"].tolist()
         if bad:
-            raise InputError(label, f"{col} is not a percentage in 0–100 for {bad}.", "write targets as numbers like 67.61.")
+            raise InputError(
+                label, f"{col} is not a percentage in 0–100 for {bad}.", "write targets as numbers like 67.61."
+            )
         table[col] = values
     dup = table.county_code[table.county_code.duplicated()].tolist()
     if dup:
@@ -70,23 +78,31 @@ def match_to_boundaries(targets: pd.DataFrame, counties: pd.DataFrame, region_co
     missing = sorted(county_codes - set(rows.county_code))
     problems = []
     if len(extra):
-        problems.append("rows not in the boundaries: " + ", ".join(f"{c} {n}" for c, n in zip(extra.county_code, extra.county_name)))
+        problems.append(
+            "rows not in the boundaries: " + ", ".join(f"{c} {n}" for c, n in zip(extra.county_code, extra.county_name))
+        )
     if missing:
         problems.append("boundary counties without a target: " + ", ".join(f"{c} {names[c]}" for c in missing))
     if region_code not in set(targets.county_code):
         problems.append(f"no row for the whole region {region_code}")
     if problems:
-        raise InputError(f"targets ({source})", "; ".join(problems) + ".",
-                         "make the table's county_code column use the boundaries' GB/T 2260 codes, one row per county "
-                         "plus one for the region (config region.code).")
+        raise InputError(
+            f"targets ({source})",
+            "; ".join(problems) + ".",
+            "make the table's county_code column use the boundaries' GB/T 2260 codes, one row per county "
+            "plus one for the region (config region.code).",
+        )
     for code, name in zip(rows.county_code, rows.county_name):
         if names[code] != name:
-            warnings.warn(f"targets ({source}): county {code} is named {name!r} there but {names[code]!r} in the boundaries.",
-                          stacklevel=2)
+            warnings.warn(
+                f"targets ({source}): county {code} is named {name!r} there but {names[code]!r} in the boundaries.",
+                stacklevel=2,
+            )
 
 
-def check_region_consistency(targets: pd.DataFrame, land_area_km2: dict[str, float], region_code: str,
-                             tolerance_pp: float = 0.1) -> list[str]:
+def check_region_consistency(
+    targets: pd.DataFrame, land_area_km2: dict[str, float], region_code: str, tolerance_pp: float = 0.1
+) -> list[str]:
     """Warn when the region's target differs from the area-weighted county targets by more than ``tolerance_pp``.
 
     Returns the warning texts (also issued as warnings).  The Jincheng plan
@@ -100,8 +116,10 @@ def check_region_consistency(targets: pd.DataFrame, land_area_km2: dict[str, flo
         weighted = float(np.sum(weights * counties[f"target_{y}"]) / np.sum(weights))
         stated = float(region[f"target_{y}"].iloc[0])
         if abs(weighted - stated) > tolerance_pp:
-            note = (f"targets: the region's {y} target {stated:.2f} % differs from the area-weighted county targets "
-                    f"{weighted:.2f} % by {abs(weighted - stated):.2f} pp (> {tolerance_pp} pp); check the table.")
+            note = (
+                f"targets: the region's {y} target {stated:.2f} % differs from the area-weighted county targets "
+                f"{weighted:.2f} % by {abs(weighted - stated):.2f} pp (> {tolerance_pp} pp); check the table."
+            )
             warnings.warn(note, stacklevel=2)
             notes.append(note)
     return notes

@@ -47,15 +47,29 @@ CHANGE_UNKNOWN: Final = 0
 CHANGE_IMPROVED: Final = 1
 CHANGE_UNCHANGED: Final = 2
 CHANGE_WORSENED: Final = 3
-CHANGE_NAMES: Final = {CHANGE_UNKNOWN: "unknown", CHANGE_IMPROVED: "improved",
-                       CHANGE_UNCHANGED: "unchanged", CHANGE_WORSENED: "worsened"}
-CHANGE_NAMES_ZH: Final = {CHANGE_UNKNOWN: "未知", CHANGE_IMPROVED: "好转", CHANGE_UNCHANGED: "不变", CHANGE_WORSENED: "恶化"}
+CHANGE_NAMES: Final = {
+    CHANGE_UNKNOWN: "unknown",
+    CHANGE_IMPROVED: "improved",
+    CHANGE_UNCHANGED: "unchanged",
+    CHANGE_WORSENED: "worsened",
+}
+CHANGE_NAMES_ZH: Final = {
+    CHANGE_UNKNOWN: "未知",
+    CHANGE_IMPROVED: "好转",
+    CHANGE_UNCHANGED: "不变",
+    CHANGE_WORSENED: "恶化",
+}
 #: Map colours (RGB) of the change classes.
-CHANGE_COLOURS: Final = {CHANGE_UNKNOWN: (200, 200, 200), CHANGE_IMPROVED: (26, 150, 65),
-                         CHANGE_UNCHANGED: (255, 255, 191), CHANGE_WORSENED: (215, 25, 28)}
+CHANGE_COLOURS: Final = {
+    CHANGE_UNKNOWN: (200, 200, 200),
+    CHANGE_IMPROVED: (26, 150, 65),
+    CHANGE_UNCHANGED: (255, 255, 191),
+    CHANGE_WORSENED: (215, 25, 28),
+}
 
-_GRID_FIX: Final = ("use the same analysis grid (config analysis.crs/resolution_m) for both years, "
-                    "or do not ask for this transition.")
+_GRID_FIX: Final = (
+    "use the same analysis grid (config analysis.crs/resolution_m) for both years, or do not ask for this transition."
+)
 
 #: Grade codes accepted in a grade raster; 255 gets category index 8.
 _CODES: Final = (0, 1, 2, 3, 4, 5, 6, 7, OUTSIDE)
@@ -225,14 +239,21 @@ def transition_matrix(
                     "rasterise the county boundaries on the analysis grid of the grade rasters.",
                 )
             if not np.issubdtype(zones.dtype, np.integer):
-                raise InputError("zones array", f"data type {zones.dtype} is not an integer type.",
-                                 "pass county indices as integers (0 = outside).")
+                raise InputError(
+                    "zones array",
+                    f"data type {zones.dtype} is not an integer type.",
+                    "pass county indices as integers (0 = outside).",
+                )
         else:
             zone_ds = rasterio.open(zones)
         try:
             if zone_ds is not None:
-                _check_same_grid(src_from, zone_ds, fix="rasterise the county boundaries on the analysis grid "
-                                 "of the grade rasters (results/common/grid.json).")
+                _check_same_grid(
+                    src_from,
+                    zone_ds,
+                    fix="rasterise the county boundaries on the analysis grid "
+                    "of the grade rasters (results/common/grid.json).",
+                )
             for window in _windows(src_from.height, src_from.width, window_size):
                 if zone_ds is not None:
                     z = zone_ds.read(1, window=window)
@@ -265,14 +286,16 @@ def transition_matrix(
     from_codes = _CODE_OF_CAT[fi]
     to_codes = _CODE_OF_CAT[ti]
     cells = cube[zi, fi, ti]
-    table = pd.DataFrame({
-        "county_code": pd.Series([codes[i] for i in zi], dtype=object),
-        "from_grade": from_codes.astype(np.int64),
-        "to_grade": to_codes.astype(np.int64),
-        "cells": cells.astype(np.int64),
-        "area_km2": cells * cell_m2 / 1e6,
-        "change": pd.Series([CHANGE_NAMES[c] for c in _change_class(from_codes, to_codes)], dtype=object),
-    })
+    table = pd.DataFrame(
+        {
+            "county_code": pd.Series([codes[i] for i in zi], dtype=object),
+            "from_grade": from_codes.astype(np.int64),
+            "to_grade": to_codes.astype(np.int64),
+            "cells": cells.astype(np.int64),
+            "area_km2": cells * cell_m2 / 1e6,
+            "change": pd.Series([CHANGE_NAMES[c] for c in _change_class(from_codes, to_codes)], dtype=object),
+        }
+    )
     return table.sort_values(["county_code", "from_grade", "to_grade"], kind="stable").reset_index(drop=True)
 
 
@@ -332,10 +355,18 @@ def change_map(
             for ds in (src_from, src_to):
                 _check_grade_dtype(ds)
             profile = {
-                "driver": "GTiff", "dtype": "uint8", "count": 1, "nodata": OUTSIDE,
-                "width": src_from.width, "height": src_from.height,
-                "crs": src_from.crs, "transform": src_from.transform,
-                "tiled": True, "blockxsize": 256, "blockysize": 256, "compress": "deflate",
+                "driver": "GTiff",
+                "dtype": "uint8",
+                "count": 1,
+                "nodata": OUTSIDE,
+                "width": src_from.width,
+                "height": src_from.height,
+                "crs": src_from.crs,
+                "transform": src_from.transform,
+                "tiled": True,
+                "blockxsize": 256,
+                "blockysize": 256,
+                "compress": "deflate",
             }
             with rasterio.open(tmp, "w", **profile) as dst:
                 for window in _windows(src_from.height, src_from.width, window_size):
@@ -344,8 +375,9 @@ def change_map(
                     _categories(f, str(src_from.name))
                     _categories(t, str(src_to.name))
                     dst.write(_change_class(f, t), 1, window=window)
-        write_change_cog(tmp, out_path, year_from=year_from, year_to=year_to, lang=lang, demo=demo,
-                         blocksize=256, sidecars=False)
+        write_change_cog(
+            tmp, out_path, year_from=year_from, year_to=year_to, lang=lang, demo=demo, blocksize=256, sidecars=False
+        )
     finally:
         tmp.unlink(missing_ok=True)
         tmp.with_name(tmp.name + ".aux.xml").unlink(missing_ok=True)
@@ -353,6 +385,13 @@ def change_map(
 
 
 __all__ = [
-    "CHANGE_COLOURS", "CHANGE_IMPROVED", "CHANGE_NAMES", "CHANGE_NAMES_ZH", "CHANGE_UNCHANGED",
-    "CHANGE_UNKNOWN", "CHANGE_WORSENED", "change_map", "transition_matrix",
+    "CHANGE_COLOURS",
+    "CHANGE_IMPROVED",
+    "CHANGE_NAMES",
+    "CHANGE_NAMES_ZH",
+    "CHANGE_UNCHANGED",
+    "CHANGE_UNKNOWN",
+    "CHANGE_WORSENED",
+    "change_map",
+    "transition_matrix",
 ]

@@ -110,9 +110,12 @@ def read_erosion_patches(
     overlapping patches.
     """
     if (grade_field is None) == (modulus_field is None):
-        raise InputError(label, "declare exactly one of a grade attribute or a modulus attribute.",
-                         "set `grade_field:` (with `grade_codes:` unless the values are SL 190 codes 1–6 or 微度…剧烈) "
-                         "or `modulus_field:` with `modulus_unit:`.")
+        raise InputError(
+            label,
+            "declare exactly one of a grade attribute or a modulus attribute.",
+            "set `grade_field:` (with `grade_codes:` unless the values are SL 190 codes 1–6 or 微度…剧烈) "
+            "or `modulus_field:` with `modulus_unit:`.",
+        )
     field = grade_field or modulus_field
     frame, label = _read_polygons(path, layer, field, analysis_crs, label)
     values = frame[field]
@@ -122,14 +125,20 @@ def read_erosion_patches(
     else:
         unit = normalise_unit(modulus_unit, f"{label}: modulus_unit")
         if unit == T_PIXEL:
-            raise InputError(label, "t/pixel/a has no meaning for polygons.",
-                             "declare the patches' modulus unit as t/km2/a, t/ha/a or kg/m2/a.")
+            raise InputError(
+                label,
+                "t/pixel/a has no meaning for polygons.",
+                "declare the patches' modulus unit as t/km2/a, t/ha/a or kg/m2/a.",
+            )
         modulus = pd.to_numeric(values, errors="coerce").to_numpy(dtype="float64")
         bad = ~np.isfinite(modulus) | (modulus < 0)
         if bad.any():
             shown = ", ".join(f"feature {i}: {values.iloc[i]!r}" for i in np.flatnonzero(bad)[:5])
-            raise InputError(label, f"{int(bad.sum())} patch(es) have no valid modulus in `{modulus_field}` ({shown}).",
-                             "give every patch a modulus ≥ 0, or remove patches without one.")
+            raise InputError(
+                label,
+                f"{int(bad.sum())} patch(es) have no valid modulus in `{modulus_field}` ({shown}).",
+                "give every patch a modulus ≥ 0, or remove patches without one.",
+            )
         patches = ErosionPatches(np.asarray(frame.geometry.values), None, to_t_km2(modulus, unit), label)
     _refuse_overlaps(patches.geometry, label)
     return patches
@@ -153,8 +162,11 @@ def read_landuse_polygons(
     """
     not_in_legend = sorted({int(v) for v in code_map.values()} - {int(c) for c in legend_codes})
     if not_in_legend:
-        raise InputError(f"{label}: code map", f"maps survey codes onto {not_in_legend}, which the legend lacks.",
-                         "map onto the land-cover legend's codes, or use the legend the mapping is made for.")
+        raise InputError(
+            f"{label}: code map",
+            f"maps survey codes onto {not_in_legend}, which the legend lacks.",
+            "map onto the land-cover legend's codes, or use the legend the mapping is made for.",
+        )
     frame, label = _read_polygons(path, layer, code_field, analysis_crs, label)
     codes = frame[code_field].map(_survey_code)
     lookup = {_survey_code(k): int(v) for k, v in code_map.items()}
@@ -162,8 +174,11 @@ def read_landuse_polygons(
     if unknown:
         counts = codes[codes.isin(unknown)].value_counts()
         shown = ", ".join(f"{c!r} ({counts[c]} polygons)" for c in unknown[:10])
-        raise InputError(label, f"`{code_field}` holds {len(unknown)} code(s) the declared mapping does not know: {shown}.",
-                         "correct the codes, or add them to the mapping CSV (columns survey_code,legend_code).")
+        raise InputError(
+            label,
+            f"`{code_field}` holds {len(unknown)} code(s) the declared mapping does not know: {shown}.",
+            "correct the codes, or add them to the mapping CSV (columns survey_code,legend_code).",
+        )
     polygons = LandUsePolygons(np.asarray(frame.geometry.values), codes.map(lookup).to_numpy(dtype="int64"), label)
     _refuse_overlaps(polygons.geometry, label)
     return polygons
@@ -179,29 +194,38 @@ def read_code_map(path_or_name: str | os.PathLike[str]) -> dict[str, int]:
     """
     name = str(path_or_name).strip().lower()
     if name in CODE_MAPS:
-        table = pd.read_csv(resources.files("swc_raster").joinpath("legends", "gbt21010_survey_codes.csv"),
-                            dtype=str, encoding="utf-8")
+        table = pd.read_csv(
+            resources.files("swc_raster").joinpath("legends", "gbt21010_survey_codes.csv"), dtype=str, encoding="utf-8"
+        )
         first = table["first_level"].astype(int)
         to = first if name == "gbt21010" else first.map(FIRST_LEVEL_TO_BULLETIN8)
         return dict(zip(table["survey_code"], to.astype(int)))
     path = Path(path_or_name)
     label = f"landuse code map ({path})"
     if not path.is_file():
-        raise InputFileError(label, "the file does not exist.",
-                             f"give one of {', '.join(CODE_MAPS)} or a CSV survey_code,legend_code.")
+        raise InputFileError(
+            label, "the file does not exist.", f"give one of {', '.join(CODE_MAPS)} or a CSV survey_code,legend_code."
+        )
     table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     table.columns = [c.strip() for c in table.columns]
     if not {"survey_code", "legend_code"} <= set(table.columns):
-        raise InputError(label, f"the mapping needs columns survey_code,legend_code; it has {list(table.columns)}.",
-                         "rename the header.")
+        raise InputError(
+            label,
+            f"the mapping needs columns survey_code,legend_code; it has {list(table.columns)}.",
+            "rename the header.",
+        )
     codes = pd.to_numeric(table["legend_code"], errors="coerce")
     bad = table.index[codes.isna() | (codes < 1) | (codes % 1 != 0)]
     dup = table["survey_code"].map(_survey_code)
     dup = sorted(set(dup[dup.duplicated()]))
     if len(bad) or dup:
-        raise InputError(label, f"rows {[int(i) + 2 for i in bad]} have no whole legend_code ≥ 1"
-                         + (f"; survey codes {dup} appear twice" if dup else "") + ".",
-                         "give each survey code one legend code.")
+        raise InputError(
+            label,
+            f"rows {[int(i) + 2 for i in bad]} have no whole legend_code ≥ 1"
+            + (f"; survey codes {dup} appear twice" if dup else "")
+            + ".",
+            "give each survey code one legend code.",
+        )
     return dict(zip(table["survey_code"].map(_survey_code), codes.astype(int)))
 
 
@@ -215,8 +239,9 @@ def _survey_code(value: object) -> str:
     return text
 
 
-def _read_polygons(path: str | os.PathLike[str], layer: str | None, field: str, analysis_crs: str,
-                   label: str) -> tuple[gpd.GeoDataFrame, str]:
+def _read_polygons(
+    path: str | os.PathLike[str], layer: str | None, field: str, analysis_crs: str, label: str
+) -> tuple[gpd.GeoDataFrame, str]:
     """The layer's polygons with ``field``, valid and in the analysis CRS; the label with file and layer."""
     path = Path(path)
     label = f"{label} ({path.name}{':' + layer if layer else ''})"
@@ -225,32 +250,51 @@ def _read_polygons(path: str | os.PathLike[str], layer: str | None, field: str, 
     try:
         layers = [str(name) for name, _ in pyogrio.list_layers(path)]
     except Exception as exc:
-        raise InputFileError(label, f"GDAL cannot open it as a vector file ({exc}).",
-                             "export it as GeoPackage (or shapefile / FileGDB readable by GDAL's OpenFileGDB).") from exc
+        raise InputFileError(
+            label,
+            f"GDAL cannot open it as a vector file ({exc}).",
+            "export it as GeoPackage (or shapefile / FileGDB readable by GDAL's OpenFileGDB).",
+        ) from exc
     if layer is None and len(layers) > 1:
-        raise InputError(label, f"the file has {len(layers)} layers {layers} and none is declared.",
-                         "declare `layer:` with the one to read.")
+        raise InputError(
+            label,
+            f"the file has {len(layers)} layers {layers} and none is declared.",
+            "declare `layer:` with the one to read.",
+        )
     if layer is not None and layer not in layers:
         raise InputError(label, f"has no layer {layer!r}; its layers are {layers}.", "correct `layer:`.")
     frame = gpd.read_file(path, layer=layer)
     if field not in frame.columns:
         fields = [c for c in frame.columns if c != "geometry"]
-        raise InputError(label, f"has no attribute {field!r}; its attributes are {fields}.",
-                         "declare the attribute that holds the value (names are case-sensitive).")
+        raise InputError(
+            label,
+            f"has no attribute {field!r}; its attributes are {fields}.",
+            "declare the attribute that holds the value (names are case-sensitive).",
+        )
     if frame.crs is None:
-        raise CrsError(label, "has no CRS, so its areas cannot be computed.",
-                       "assign the CRS its coordinates are in (e.g. EPSG:4490 CGCS2000) in QGIS and export again.")
+        raise CrsError(
+            label,
+            "has no CRS, so its areas cannot be computed.",
+            "assign the CRS its coordinates are in (e.g. EPSG:4490 CGCS2000) in QGIS and export again.",
+        )
     if len(frame) == 0:
         raise InputError(label, "has no features.", "point the config at the layer that holds the polygons.")
     frame = frame[~(frame.geometry.isna() | frame.geometry.is_empty)]
     kinds = set(frame.geometry.geom_type)
     if not kinds <= {"Polygon", "MultiPolygon"}:
-        raise InputError(label, f"holds {sorted(kinds - {'Polygon', 'MultiPolygon'})} geometries, not polygons.",
-                         "give a polygon layer (patches and land-use parcels are areas).")
+        raise InputError(
+            label,
+            f"holds {sorted(kinds - {'Polygon', 'MultiPolygon'})} geometries, not polygons.",
+            "give a polygon layer (patches and land-use parcels are areas).",
+        )
     invalid = ~frame.geometry.is_valid
     if invalid.any():
-        warnings.warn(f"{label}: {int(invalid.sum())} invalid polygon(s) repaired with make_valid "
-                      f"(first: {shapely.is_valid_reason(frame.geometry[invalid].iloc[0])}).", InputWarning, stacklevel=3)
+        warnings.warn(
+            f"{label}: {int(invalid.sum())} invalid polygon(s) repaired with make_valid "
+            f"(first: {shapely.is_valid_reason(frame.geometry[invalid].iloc[0])}).",
+            InputWarning,
+            stacklevel=3,
+        )
         fixed = shapely.make_valid(frame.geometry.values[invalid.to_numpy()])
         frame.loc[invalid, "geometry"] = [_polygonal(g) for g in fixed]
     crs_wkt = require_equal_area(analysis_crs).to_wkt()
@@ -267,14 +311,20 @@ def _map_grades(values: pd.Series, codes: Mapping[str, int], label: str, field: 
     table = {_grade_key(k): int(v) for k, v in codes.items()}
     off = sorted({v for v in table.values() if not 1 <= v <= 6})
     if off:
-        raise InputError(f"{label}: grade_codes", f"maps values onto {off}, not SL 190 grades 1–6.",
-                         "map each value to 1 微度 … 6 剧烈.")
+        raise InputError(
+            f"{label}: grade_codes",
+            f"maps values onto {off}, not SL 190 grades 1–6.",
+            "map each value to 1 微度 … 6 剧烈.",
+        )
     keys = values.map(_grade_key)
     unknown = sorted(set(keys) - set(table), key=str)
     if unknown:
-        raise InputError(label, f"`{field}` holds value(s) {unknown[:10]} the grade code table does not know "
-                         f"(it knows {sorted(table, key=str)}).",
-                         "declare `grade_codes:` mapping every value of the attribute to a grade 1–6.")
+        raise InputError(
+            label,
+            f"`{field}` holds value(s) {unknown[:10]} the grade code table does not know "
+            f"(it knows {sorted(table, key=str)}).",
+            "declare `grade_codes:` mapping every value of the attribute to a grade 1–6.",
+        )
     return keys.map(table).to_numpy(dtype="uint8")
 
 
@@ -297,10 +347,13 @@ def _refuse_overlaps(geoms: np.ndarray, label: str, tolerance_m2: float = OVERLA
     if over.any():
         worst = np.argsort(-area)[: min(5, int(over.sum()))]
         shown = ", ".join(f"features {a[k]} and {b[k]} ({area[k]:.0f} m²)" for k in worst)
-        raise InputError(label, f"{int(over.sum())} pair(s) of polygons overlap, {area[over].sum() / 1e6:.6f} km² in all "
-                         f"({shown}); overlapping land would be counted twice.",
-                         "remove the overlaps (QGIS: Vector ▸ Geometry Tools ▸ Check Validity, or the Topology Checker "
-                         "with 'must not overlap'), then export again.")
+        raise InputError(
+            label,
+            f"{int(over.sum())} pair(s) of polygons overlap, {area[over].sum() / 1e6:.6f} km² in all "
+            f"({shown}); overlapping land would be counted twice.",
+            "remove the overlaps (QGIS: Vector ▸ Geometry Tools ▸ Check Validity, or the Topology Checker "
+            "with 'must not overlap'), then export again.",
+        )
 
 
 # --------------------------------------------------------------------------- exact overlay
@@ -361,14 +414,19 @@ def uncovered_rule_notes(table: xr.DataArray, patches: ErosionPatches, uncovered
     notes: list[str] = []
     if uncovered == "slight":
         if patches.grade is not None and (patches.grade == 1).any():
-            notes.append(f"{patches.source}: {int((patches.grade == 1).sum())} patch(es) are 微度, so the layer looks "
-                         "like a full-coverage grade map; land without a patch is counted as 微度 (uncovered: slight). "
-                         "If the map leaves land out because it has no data there, declare uncovered: gap.")
+            notes.append(
+                f"{patches.source}: {int((patches.grade == 1).sum())} patch(es) are 微度, so the layer looks "
+                "like a full-coverage grade map; land without a patch is counted as 微度 (uncovered: slight). "
+                "If the map leaves land out because it has no data there, declare uncovered: gap."
+            )
         patched = table.sel(grade_code=[g for g in ALL_CODES if g not in (0, 1, GAP_GRADE)]).sum(
-            ["landcover_code", "grade_code"])
+            ["landcover_code", "grade_code"]
+        )
         for code in table.county_code.values[(patched == 0).values]:
-            notes.append(f"{patches.source}: no eroded patch reaches county {code}; its rate is 100 % only if the "
-                         "layer covers that county (otherwise declare uncovered: gap or add its patches).")
+            notes.append(
+                f"{patches.source}: no eroded patch reaches county {code}; its rate is 100 % only if the "
+                "layer covers that county (otherwise declare uncovered: gap or add its patches)."
+            )
     return notes
 
 
@@ -380,12 +438,16 @@ def _clip(geoms: np.ndarray, county: shapely.Geometry) -> np.ndarray:
     return out
 
 
-def _check_table_args(counties: gpd.GeoDataFrame, legend_codes: Sequence[int], t_by_county: Mapping[str, float],
-                      uncovered: str) -> tuple[list[int], int]:
+def _check_table_args(
+    counties: gpd.GeoDataFrame, legend_codes: Sequence[int], t_by_county: Mapping[str, float], uncovered: str
+) -> tuple[list[int], int]:
     if uncovered not in UNCOVERED_GRADE:
-        raise InputError("erosion_patches.uncovered", f"{uncovered!r} is not a rule for land without a patch.",
-                         "declare `uncovered: slight` (patches list the eroded land) or `uncovered: gap` "
-                         "(patches are a full-coverage grade map).")
+        raise InputError(
+            "erosion_patches.uncovered",
+            f"{uncovered!r} is not a rule for land without a patch.",
+            "declare `uncovered: slight` (patches list the eroded land) or `uncovered: gap` "
+            "(patches are a full-coverage grade map).",
+        )
     for code in counties["county_code"]:
         if code not in t_by_county:
             raise InputError("allowable_loss", f"no T was given for county {code}.", "give T for every county.")
@@ -407,10 +469,15 @@ def _code_index(lc_codes: list[int]):
 
 def _table(area_km2: np.ndarray, counties: gpd.GeoDataFrame, lc_codes: list[int], edge_rule: str) -> xr.DataArray:
     return xr.DataArray(
-        area_km2, dims=("county_code", "landcover_code", "grade_code"),
-        coords={"county_code": [str(c) for c in counties["county_code"]], "landcover_code": lc_codes,
-                "grade_code": list(ALL_CODES)},
-        name="area_km2", attrs={"units": "km2", "edge_rule": edge_rule},
+        area_km2,
+        dims=("county_code", "landcover_code", "grade_code"),
+        coords={
+            "county_code": [str(c) for c in counties["county_code"]],
+            "landcover_code": lc_codes,
+            "grade_code": list(ALL_CODES),
+        },
+        name="area_km2",
+        attrs={"units": "km2", "edge_rule": edge_rule},
     )
 
 
@@ -449,18 +516,26 @@ def crosstab_rasterized(
     width = int(np.ceil((xmax - x0) / resolution_m))
     height = int(np.ceil((y0 - ymin) / resolution_m))
     transform = Affine(resolution_m, 0, x0, 0, -resolution_m, y0)
-    layers = [(np.asarray(counties.geometry.values), np.arange(1, n_zones + 1, dtype="float64")),
-              (landuse.geometry if landuse is not None else np.empty(0, dtype=object),
-               landuse.code.astype("float64") if landuse is not None else np.empty(0)),
-              (patches.geometry, value)]
+    layers = [
+        (np.asarray(counties.geometry.values), np.arange(1, n_zones + 1, dtype="float64")),
+        (
+            landuse.geometry if landuse is not None else np.empty(0, dtype=object),
+            landuse.code.astype("float64") if landuse is not None else np.empty(0),
+        ),
+        (patches.geometry, value),
+    ]
     trees = [shapely.STRtree(g) for g, _ in layers]
     counts = np.zeros((n_zones + 1) * n_lc * n_g, dtype="int64")
     for r in range(0, height, window_size):
         for c in range(0, width, window_size):
             h, w = min(window_size, height - r), min(window_size, width - c)
             win_transform = transform * Affine.translation(c, r)
-            box = (win_transform.c, win_transform.f - h * resolution_m, win_transform.c + w * resolution_m,
-                   win_transform.f)
+            box = (
+                win_transform.c,
+                win_transform.f - h * resolution_m,
+                win_transform.c + w * resolution_m,
+                win_transform.f,
+            )
             zone, lu, er = (_burn(g, v, t, box, (h, w), win_transform) for (g, v), t in zip(layers, trees))
             zone = np.nan_to_num(zone).astype("int64")  # NaN: no polygon of the layer holds the cell centre
             inside = zone > 0
@@ -479,8 +554,14 @@ def crosstab_rasterized(
     return _table(area.astype("float64"), counties, lc_codes, f"pixel centre, {resolution_m:g} m cells")
 
 
-def _burn(geoms: np.ndarray, values: np.ndarray, tree: shapely.STRtree, box: tuple[float, float, float, float],
-          shape: tuple[int, int], transform: Affine) -> np.ndarray:
+def _burn(
+    geoms: np.ndarray,
+    values: np.ndarray,
+    tree: shapely.STRtree,
+    box: tuple[float, float, float, float],
+    shape: tuple[int, int],
+    transform: Affine,
+) -> np.ndarray:
     """``values`` of the polygons holding each cell centre of one window (NaN where none; float64)."""
     out = np.full(shape, np.nan)
     idx = tree.query(shapely.box(*box))

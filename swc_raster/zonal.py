@@ -42,9 +42,9 @@ from rasterio.windows import Window
 from rasterio.windows import transform as window_transform
 
 from swc_raster.align import EROSION_NODATA, open_raster
-from swc_raster.footprint import raster_footprint
 from swc_raster.atomic import atomic_path
 from swc_raster.boundaries import zones_in_window
+from swc_raster.footprint import raster_footprint
 from swc_raster.grading import ALL_CODES, GAP_GRADE, OUTSIDE, grade_modulus
 from swc_raster.grid import AnalysisGrid, CellAreas
 from swc_raster.logs import progress
@@ -64,6 +64,8 @@ def GridSource(*args, **kwargs):  # noqa: N802 - the class of swc_raster.sources
     from swc_raster.sources import GridSource as cls
 
     return cls(*args, **kwargs)
+
+
 #: Smallest and largest window sizes (cells a side) the engine accepts.
 MIN_WINDOW, MAX_WINDOW = 64, 16384
 
@@ -77,8 +79,10 @@ BYTES_PER_CELL = 48
 def check_window_size(window_size: int) -> None:
     """Reject window sizes that cannot work, naming the setting to change."""
     if not MIN_WINDOW <= window_size <= MAX_WINDOW:
-        raise ValueError(f"window size {window_size} cells is outside {MIN_WINDOW}–{MAX_WINDOW}; "
-                         "it follows from the rule's mem_mb and threads: change them with --set-resources / --set-threads.")
+        raise ValueError(
+            f"window size {window_size} cells is outside {MIN_WINDOW}–{MAX_WINDOW}; "
+            "it follows from the rule's mem_mb and threads: change them with --set-resources / --set-threads."
+        )
 
 
 def window_for_memory(mem_mb: float, workers: int, largest: int = 4096) -> int:
@@ -93,8 +97,10 @@ def window_for_memory(mem_mb: float, workers: int, largest: int = 4096) -> int:
         size //= 2
     if size < MIN_WINDOW:
         need = workers * (150 + BYTES_PER_CELL * MIN_WINDOW**2 / 2**20)
-        raise ValueError(f"mem_mb = {mem_mb:.0f} MB cannot hold even a {MIN_WINDOW}-cell window for {workers} "
-                         f"worker(s); give the rule at least {need:.0f} MB (--set-resources RULE:mem_mb=...) or fewer threads.")
+        raise ValueError(
+            f"mem_mb = {mem_mb:.0f} MB cannot hold even a {MIN_WINDOW}-cell window for {workers} "
+            f"worker(s); give the rule at least {need:.0f} MB (--set-resources RULE:mem_mb=...) or fewer threads."
+        )
     return size
 
 
@@ -110,8 +116,9 @@ class _Zones:
         return zones_in_window(self.geoms, self.ids, transform, window, self.tree)
 
 
-def write_zones_raster(counties: gpd.GeoDataFrame, grid: AnalysisGrid, out_path: str | Path,
-                       window_size: int = 2048) -> np.ndarray:
+def write_zones_raster(
+    counties: gpd.GeoDataFrame, grid: AnalysisGrid, out_path: str | Path, window_size: int = 2048
+) -> np.ndarray:
     """Write each cell's zone id (uint16, 0 = outside every county) on the analysis grid.
 
     Returns the number of cells of each zone id (index 0: outside).
@@ -148,8 +155,9 @@ def counties_without_cell_centre(counties: gpd.GeoDataFrame, grid: AnalysisGrid)
             empty.append(int(zone))
             continue
         win = Window(c0, r0, c1 - c0, r1 - r0)
-        burnt = features.rasterize([(geom, 1)], out_shape=(r1 - r0, c1 - c0), dtype="uint8",
-                                   transform=window_transform(win, grid.transform))
+        burnt = features.rasterize(
+            [(geom, 1)], out_shape=(r1 - r0, c1 - c0), dtype="uint8", transform=window_transform(win, grid.transform)
+        )
         if not burnt.any():
             empty.append(int(zone))
     return empty
@@ -158,10 +166,18 @@ def counties_without_cell_centre(counties: gpd.GeoDataFrame, grid: AnalysisGrid)
 # --------------------------------------------------------------------------- grading
 
 
-def write_grade_raster(erosion_aligned: str | Path, erosion_source: str | Path, counties: gpd.GeoDataFrame,
-                       t_by_zone: np.ndarray, grid: AnalysisGrid, out_path: str | Path,
-                       window_size: int = 2048, *, erosion_unit: str = "t/km2/a",
-                       erosion_resampling: str = "auto") -> None:
+def write_grade_raster(
+    erosion_aligned: str | Path,
+    erosion_source: str | Path,
+    counties: gpd.GeoDataFrame,
+    t_by_zone: np.ndarray,
+    grid: AnalysisGrid,
+    out_path: str | Path,
+    window_size: int = 2048,
+    *,
+    erosion_unit: str = "t/km2/a",
+    erosion_resampling: str = "auto",
+) -> None:
     """Grade the erosion modulus by SL 190 with each county's T and write ``out_path``.
 
     ``erosion_aligned`` is read onto ``grid`` as it is (:class:`swc_raster.sources.GridSource`,
@@ -177,21 +193,26 @@ def write_grade_raster(erosion_aligned: str | Path, erosion_source: str | Path, 
         cover = raster_footprint(src, grid.crs_wkt)
     t_by_zone = np.asarray(t_by_zone, dtype="float64")
     ero = GridSource(erosion_aligned, grid, kind="erosion", unit=erosion_unit, resampling=erosion_resampling)
-    with atomic_path(out_path) as tmp:
-        with rasterio.open(tmp, "w", **grid.profile("uint8", OUTSIDE), num_threads=2) as dst:
-            windows = grid.windows(window_size)
-            for win in progress(windows, len(windows), "grading"):
-                zone = zones.burn(grid.transform, win)
-                a = ero.read(win).astype("float64")
-                a[a == EROSION_NODATA] = np.nan
-                grade = grade_modulus(a, t_by_zone[zone])
-                covered = features.geometry_mask([cover], out_shape=zone.shape,
-                                                 transform=window_transform(win, grid.transform), invert=True)
-                grade[~covered] = GAP_GRADE
-                grade[zone == 0] = OUTSIDE
-                dst.write(grade, 1, window=win)
-            dst.update_tags(GRADE_CODES="0 no erosion data (non-eroded), 1-6 SL 190-2007 grades, "
-                                        "7 data gap (outside erosion raster), 255 outside region")
+    with (
+        atomic_path(out_path) as tmp,
+        rasterio.open(tmp, "w", **grid.profile("uint8", OUTSIDE), num_threads=2) as dst,
+    ):
+        windows = grid.windows(window_size)
+        for win in progress(windows, len(windows), "grading"):
+            zone = zones.burn(grid.transform, win)
+            a = ero.read(win).astype("float64")
+            a[a == EROSION_NODATA] = np.nan
+            grade = grade_modulus(a, t_by_zone[zone])
+            covered = features.geometry_mask(
+                [cover], out_shape=zone.shape, transform=window_transform(win, grid.transform), invert=True
+            )
+            grade[~covered] = GAP_GRADE
+            grade[zone == 0] = OUTSIDE
+            dst.write(grade, 1, window=win)
+        dst.update_tags(
+            GRADE_CODES="0 no erosion data (non-eroded), 1-6 SL 190-2007 grades, "
+            "7 data gap (outside erosion raster), 255 outside region"
+        )
     ero.close()
 
 
@@ -228,8 +249,15 @@ GDAL_CACHE_MB = 64
 _SUB = 2048
 
 
-def burn_centres(polys: np.ndarray, part: np.ndarray, label: np.ndarray, x0: np.ndarray, y0: np.ndarray,
-                 shapes: np.ndarray, res: tuple[float, float]) -> np.ndarray | None:
+def burn_centres(
+    polys: np.ndarray,
+    part: np.ndarray,
+    label: np.ndarray,
+    x0: np.ndarray,
+    y0: np.ndarray,
+    shapes: np.ndarray,
+    res: tuple[float, float],
+) -> np.ndarray | None:
     """Pixel-centre labels of several small windows ("parts") at once, as one flat uint8 buffer.
 
     Part ``j`` is a ``shapes[j] = (h, w)`` window whose upper-left corner is
@@ -296,9 +324,21 @@ def burn_centres(polys: np.ndarray, part: np.ndarray, label: np.ndarray, x0: np.
 class _Counter:
     """One worker's state: datasets, polygons, the erosion footprint, buffers and count accumulators."""
 
-    def __init__(self, landcover: dict, erosion: dict, counties_wkb: list[bytes], zone_ids: np.ndarray,
-                 t_by_zone: np.ndarray, footprint_wkb: bytes | None, grid: AnalysisGrid, lut: np.ndarray,
-                 n_zones: int, n_classes: int, tile: int, t_alt: Sequence[float] = ()):
+    def __init__(
+        self,
+        landcover: dict,
+        erosion: dict,
+        counties_wkb: list[bytes],
+        zone_ids: np.ndarray,
+        t_by_zone: np.ndarray,
+        footprint_wkb: bytes | None,
+        grid: AnalysisGrid,
+        lut: np.ndarray,
+        n_zones: int,
+        n_classes: int,
+        tile: int,
+        t_alt: Sequence[float] = (),
+    ):
         self.lc = GridSource(grid=grid, kind="landcover", **landcover)
         self.ero = GridSource(grid=grid, kind="erosion", **erosion)
         self.areas = CellAreas(grid)
@@ -324,8 +364,10 @@ class _Counter:
         # raw key → index key: 8 · legend index of the code + grade
         self.raw_to_index = lut[raw >> 3] * N_GRADES + (raw & 7)
         # cell areas (or cells, on an equal-area grid) by zone, lane and key
-        self.acc = {"raw": np.zeros((n_zones + 1, _kernels().LANES, 256)),
-                    "index": np.zeros((n_zones + 1, _kernels().LANES, self.n_index_keys))}
+        self.acc = {
+            "raw": np.zeros((n_zones + 1, _kernels().LANES, 256)),
+            "index": np.zeros((n_zones + 1, _kernels().LANES, self.n_index_keys)),
+        }
         # boundary cells: coverage minus pixel-centre count, by zone and key
         self.frac = {"raw": np.zeros((n_zones + 1, 256)), "index": np.zeros((n_zones + 1, self.n_index_keys))}
         # T sensitivity: cells by zone, lane and level (how many of the ascending alternative T the modulus reaches)
@@ -337,9 +379,14 @@ class _Counter:
         self.touched = np.zeros(tile * tile, dtype=np.uint8)
         self.cells = np.empty(tile * tile, dtype=np.int64)  # the cells county edges cross in a tile
         t2 = tile * tile
-        self.buf = {"lc": np.empty(t2, dtype=self.lc.dtype), "ero": np.empty(t2, dtype=np.float32),
-                    "raw": np.empty(t2, dtype=np.uint8), "index": np.empty(t2, dtype=key_type),
-                    "codes": np.empty(t2, dtype=key_type), "level": np.empty(t2, dtype=np.uint8)}
+        self.buf = {
+            "lc": np.empty(t2, dtype=self.lc.dtype),
+            "ero": np.empty(t2, dtype=np.float32),
+            "raw": np.empty(t2, dtype=np.uint8),
+            "index": np.empty(t2, dtype=key_type),
+            "codes": np.empty(t2, dtype=key_type),
+            "level": np.empty(t2, dtype=np.uint8),
+        }
 
     def _b(self, name: str, h: int, w: int) -> np.ndarray:
         return self.buf[name][: h * w].reshape(h, w)
@@ -371,8 +418,11 @@ class _Counter:
     def _window(self, win: Window) -> None:
         t = self.tile
         c0, r0, w, h = int(win.col_off), int(win.row_off), int(win.width), int(win.height)
-        tiles = [Window(c, r, min(t, c0 + w - c), min(t, r0 + h - r))
-                 for r in range(r0, r0 + h, t) for c in range(c0, c0 + w, t)]
+        tiles = [
+            Window(c, r, min(t, c0 + w - c), min(t, r0 + h - r))
+            for r in range(r0, r0 + h, t)
+            for c in range(c0, c0 + w, t)
+        ]
         tr = self.transform
         x0 = np.array([tr.c + tw.col_off * tr.a for tw in tiles])
         y0 = np.array([tr.f + tw.row_off * tr.e for tw in tiles])
@@ -388,7 +438,7 @@ class _Counter:
         bounds = np.searchsorted(hit_tile, np.arange(len(tiles) + 1))
         whole, mixed = [], []
         for i in range(len(tiles)):
-            geoms = hit_geom[bounds[i]:bounds[i + 1]]
+            geoms = hit_geom[bounds[i] : bounds[i + 1]]
             if len(geoms) == 1 and (i, geoms[0]) in within:
                 whole.append((i, int(geoms[0])))
             elif len(geoms):
@@ -400,9 +450,10 @@ class _Counter:
         # burn the counties meeting the mixed tiles, each clipped to its tile, in one go
         polys, part, label, used = [], [], [], []
         for j, i in enumerate(mixed):
-            geoms = hit_geom[bounds[i]:bounds[i + 1]]
-            clipped = shapely.clip_by_rect(self.geoms[geoms], x0[i] - self.res_x, y1[i] - self.res_y,
-                                           x1[i] + self.res_x, y0[i] + self.res_y)
+            geoms = hit_geom[bounds[i] : bounds[i + 1]]
+            clipped = shapely.clip_by_rect(
+                self.geoms[geoms], x0[i] - self.res_x, y1[i] - self.res_y, x1[i] + self.res_x, y0[i] + self.res_y
+            )
             keep = ~shapely.is_empty(clipped)
             polys.append(clipped[keep])
             used.append([int(g) for g in geoms[keep]])
@@ -410,21 +461,31 @@ class _Counter:
             label.append(np.arange(1, int(keep.sum()) + 1))
         mixed_shapes = shapes[mixed]
         if max(len(u) for u in used) >= 255:  # more counties in one tile than uint8 labels (never for real counties)
-            raise ValueError(f"more than 254 counties meet one {t}-cell tile; split the region into batches "
-                             "(split.counties_per_batch in the config)")
-        flat = burn_centres(np.concatenate(polys), np.concatenate(part), np.concatenate(label),
-                            x0[mixed], y0[mixed], mixed_shapes, (self.res_x, self.res_y))
+            raise ValueError(
+                f"more than 254 counties meet one {t}-cell tile; split the region into batches "
+                "(split.counties_per_batch in the config)"
+            )
+        flat = burn_centres(
+            np.concatenate(polys),
+            np.concatenate(part),
+            np.concatenate(label),
+            x0[mixed],
+            y0[mixed],
+            mixed_shapes,
+            (self.res_x, self.res_y),
+        )
         offset = np.r_[0, np.cumsum(mixed_shapes[:, 0] * mixed_shapes[:, 1])]
         for j, i in enumerate(mixed):
             if not used[j]:
                 continue
             h, w = (int(v) for v in mixed_shapes[j])
             if flat is not None:
-                zl = flat[offset[j]:offset[j + 1]].reshape(h, w)
+                zl = flat[offset[j] : offset[j + 1]].reshape(h, w)
             else:  # overlapping counties: GDAL burns the later over the earlier
                 zl = np.zeros((h, w), dtype=np.uint8)
-                features.rasterize(zip(polys[j], label[j]), out=zl, transform=window_transform(tiles[i], tr),
-                                   all_touched=False)
+                features.rasterize(
+                    zip(polys[j], label[j]), out=zl, transform=window_transform(tiles[i], tr), all_touched=False
+                )
             self._tile(tiles[i], boxes[i], used[j], zl, self._edges(polys[j], tiles[i]))
 
     def _edges(self, polys: np.ndarray, tw: Window) -> tuple[np.ndarray, ...]:
@@ -455,8 +516,9 @@ class _Counter:
         h, w = int(tw.height), int(tw.width)
         return features.geometry_mask([self.cover], out_shape=(h, w), transform=window_transform(tw, self.transform))
 
-    def _tile(self, tw: Window, box, geoms: list[int], zl: np.ndarray | None,
-              edges: tuple[np.ndarray, ...] | None = None) -> None:
+    def _tile(
+        self, tw: Window, box, geoms: list[int], zl: np.ndarray | None, edges: tuple[np.ndarray, ...] | None = None
+    ) -> None:
         """Count one tile: all of it in county ``geoms[0]`` when ``zl`` is None, else by the local labels ``zl``.
 
         In a mixed tile the cells are counted by their centres' labels, then the
@@ -507,9 +569,21 @@ class _Counter:
         corrections = np.zeros((len(geoms) + 1, acc.shape[2]))
         level_corrections = np.zeros((len(geoms) + 1, self.n_levels))
         no_gap = np.zeros(0, dtype=np.bool_)
-        _kernels().correct_boundary_cells(cover, touched, crossed, labels, codes, ero,
-                                       no_gap if gap is None else gap.reshape(-1), t_of_label, self.nodata, corrections,
-                                       row_w, level, level_corrections)
+        _kernels().correct_boundary_cells(
+            cover,
+            touched,
+            crossed,
+            labels,
+            codes,
+            ero,
+            no_gap if gap is None else gap.reshape(-1),
+            t_of_label,
+            self.nodata,
+            corrections,
+            row_w,
+            level,
+            level_corrections,
+        )
         self.frac[kind][zones] += corrections[1:]
         self.frac_alt[zones] += level_corrections[1:]
 
@@ -554,24 +628,44 @@ def _check_erosion_raster(path: str | Path, grid: AnalysisGrid) -> None:
     """The engine reads the aligned modulus as written by ``align_erosion``: float32 on ``grid``."""
     with rasterio.open(path) as src:
         if src.dtypes[0] != "float32" or (src.width, src.height) != (grid.width, grid.height):
-            raise ValueError(f"{path}: expected the aligned erosion modulus (float32, {grid.width} × {grid.height} "
-                             f"cells), found {src.dtypes[0]}, {src.width} × {src.height}; give the output of "
-                             "align_erosion for this grid")
+            raise ValueError(
+                f"{path}: expected the aligned erosion modulus (float32, {grid.width} × {grid.height} "
+                f"cells), found {src.dtypes[0]}, {src.width} × {src.height}; give the output of "
+                "align_erosion for this grid"
+            )
 
 
-def crosstab(landcover_aligned: str | Path, erosion_aligned: str | Path, counties: gpd.GeoDataFrame,
-             legend_codes: Sequence[int], grid: AnalysisGrid, t_by_zone: Sequence[float], **kwargs) -> xr.DataArray:
+def crosstab(
+    landcover_aligned: str | Path,
+    erosion_aligned: str | Path,
+    counties: gpd.GeoDataFrame,
+    legend_codes: Sequence[int],
+    grid: AnalysisGrid,
+    t_by_zone: Sequence[float],
+    **kwargs,
+) -> xr.DataArray:
     """Area (km²) per county × land-cover class × SL 190 grade (see :func:`crosstab_with_sensitivity`)."""
-    return crosstab_with_sensitivity(landcover_aligned, erosion_aligned, counties, legend_codes, grid, t_by_zone,
-                                     **kwargs)[0]
+    return crosstab_with_sensitivity(
+        landcover_aligned, erosion_aligned, counties, legend_codes, grid, t_by_zone, **kwargs
+    )[0]
 
 
 def crosstab_with_sensitivity(
-        landcover_aligned: str | Path, erosion_aligned: str | Path, counties: gpd.GeoDataFrame,
-        legend_codes: Sequence[int], grid: AnalysisGrid, t_by_zone: Sequence[float], *,
-        footprint: shapely.Geometry | None = None, window_size: int = 2048,
-        workers: int | None = None, erosion_unit: str | None = None, landcover_resampling: str = "auto",
-        erosion_resampling: str = "auto", t_sensitivity: Sequence[float] = ()) -> tuple[xr.DataArray, xr.DataArray]:
+    landcover_aligned: str | Path,
+    erosion_aligned: str | Path,
+    counties: gpd.GeoDataFrame,
+    legend_codes: Sequence[int],
+    grid: AnalysisGrid,
+    t_by_zone: Sequence[float],
+    *,
+    footprint: shapely.Geometry | None = None,
+    window_size: int = 2048,
+    workers: int | None = None,
+    erosion_unit: str | None = None,
+    landcover_resampling: str = "auto",
+    erosion_resampling: str = "auto",
+    t_sensitivity: Sequence[float] = (),
+) -> tuple[xr.DataArray, xr.DataArray]:
     """Area (km²) per county × land-cover class × SL 190 grade, from one pass over the grid.
 
     The two rasters are read onto ``grid`` as they are (:class:`swc_raster.sources.GridSource`:
@@ -612,11 +706,26 @@ def crosstab_with_sensitivity(
     workers = max(1, min(workers or os.cpu_count() or 1, len(windows)))
     _kernels().compile_now(wide_keys=n_classes * N_GRADES > 256)  # before forking: the workers inherit the kernels
     lc_spec = {"path": str(landcover_aligned), "resampling": landcover_resampling, "label": "land cover"}
-    ero_spec = {"path": str(erosion_aligned), "unit": erosion_unit or "t/km2/a", "resampling": erosion_resampling,
-                "label": "erosion"}
-    args = (lc_spec, ero_spec, shapely.to_wkb(np.asarray(counties.geometry.values)).tolist(),
-            counties["zone"].to_numpy(), t_by_zone, None if footprint is None else shapely.to_wkb(footprint),
-            grid, lut, n_zones, n_classes, min(TILE, window_size), t_alt)
+    ero_spec = {
+        "path": str(erosion_aligned),
+        "unit": erosion_unit or "t/km2/a",
+        "resampling": erosion_resampling,
+        "label": "erosion",
+    }
+    args = (
+        lc_spec,
+        ero_spec,
+        shapely.to_wkb(np.asarray(counties.geometry.values)).tolist(),
+        counties["zone"].to_numpy(),
+        t_by_zone,
+        None if footprint is None else shapely.to_wkb(footprint),
+        grid,
+        lut,
+        n_zones,
+        n_classes,
+        min(TILE, window_size),
+        t_alt,
+    )
     total = np.zeros((n_zones + 1, n_classes, N_GRADES))
     levels = np.zeros((n_zones + 1, len(t_alt) + 1))
     if workers == 1:
@@ -641,15 +750,27 @@ def crosstab_with_sensitivity(
     codes = [zone_to_code[z] for z in range(1, n_zones + 1)]
     # eroded at t_alt[k] ⇔ level > k: the areas of levels k+1 … n summed
     at_least = np.cumsum(levels[1:, ::-1], axis=1)[:, ::-1][:, 1:]
-    eroded = xr.DataArray(np.maximum(at_least, 0.0) * scale, dims=("county_code", "t_km2"),
-                          coords={"county_code": codes, "t_km2": t_alt}, name="eroded_area_km2",
-                          attrs={"units": "km2", "meaning": "area with A >= T_alt (defined modulus, no data gap)"})
+    eroded = xr.DataArray(
+        np.maximum(at_least, 0.0) * scale,
+        dims=("county_code", "t_km2"),
+        coords={"county_code": codes, "t_km2": t_alt},
+        name="eroded_area_km2",
+        attrs={"units": "km2", "meaning": "area with A >= T_alt (defined modulus, no data gap)"},
+    )
     table = xr.DataArray(
-        area, dims=("county_code", "landcover_code", "grade_code"),
-        coords={"county_code": [zone_to_code[z] for z in range(1, n_zones + 1)],
-                "landcover_code": [0, *[int(c) for c in legend_codes]], "grade_code": list(ALL_CODES)},
-        name="area_km2", attrs={"units": "km2", "edge_rule": "coverage fraction",
-               "cell_area": "res² (equal-area grid)" if grid.equal_area else "true area of each row's cells"},
+        area,
+        dims=("county_code", "landcover_code", "grade_code"),
+        coords={
+            "county_code": [zone_to_code[z] for z in range(1, n_zones + 1)],
+            "landcover_code": [0, *[int(c) for c in legend_codes]],
+            "grade_code": list(ALL_CODES),
+        },
+        name="area_km2",
+        attrs={
+            "units": "km2",
+            "edge_rule": "coverage fraction",
+            "cell_area": "res² (equal-area grid)" if grid.equal_area else "true area of each row's cells",
+        },
     )
     return table, eroded
 

@@ -30,9 +30,19 @@ def smooth_field(shape: tuple[int, int], sigma: float, seed: int) -> np.ndarray:
 
 
 def write(path: Path, array: np.ndarray, crs: str | None, transform, nodata) -> Path:
-    profile = {"driver": "GTiff", "width": array.shape[1], "height": array.shape[0], "count": 1,
-               "dtype": str(array.dtype), "transform": transform, "nodata": nodata, "tiled": True,
-               "blockxsize": 256, "blockysize": 256, "compress": "deflate"}
+    profile = {
+        "driver": "GTiff",
+        "width": array.shape[1],
+        "height": array.shape[0],
+        "count": 1,
+        "dtype": str(array.dtype),
+        "transform": transform,
+        "nodata": nodata,
+        "tiled": True,
+        "blockxsize": 256,
+        "blockysize": 256,
+        "compress": "deflate",
+    }
     if crs is not None:
         profile["crs"] = crs
     with rasterio.open(path, "w", **profile) as dst:
@@ -40,9 +50,18 @@ def write(path: Path, array: np.ndarray, crs: str | None, transform, nodata) -> 
     return path
 
 
-def erosion_raster(path: Path, area: gpd.GeoDataFrame, *, crs: str = GK114, res: float = 30.0,
-                   median_t_km2: float = 250.0, seed: int = 1, scale: float = 1.0, margin_m: float = 2000.0,
-                   nodata_share: float = 0.02) -> Path:
+def erosion_raster(
+    path: Path,
+    area: gpd.GeoDataFrame,
+    *,
+    crs: str = GK114,
+    res: float = 30.0,
+    median_t_km2: float = 250.0,
+    seed: int = 1,
+    scale: float = 1.0,
+    margin_m: float = 2000.0,
+    nodata_share: float = 0.02,
+) -> Path:
     """Log-normal, spatially correlated erosion modulus (t/km²/a × ``scale``) covering ``area``; -9999 nodata blobs."""
     xmin, ymin, xmax, ymax = area.to_crs(crs).total_bounds
     if "4326" in crs:

@@ -55,9 +55,16 @@ TABLE = """code,name_en,kind,E,T,note
 def write(path: Path, array: np.ndarray, *, crs: str = GK, transform=None, nodata=None) -> str:
     path.parent.mkdir(parents=True, exist_ok=True)
     array = np.asarray(array)
-    profile = {"driver": "GTiff", "width": array.shape[1], "height": array.shape[0], "count": 1,
-               "dtype": str(array.dtype), "crs": crs, "transform": transform or from_origin(X0, Y0, RES, RES),
-               "nodata": nodata}
+    profile = {
+        "driver": "GTiff",
+        "width": array.shape[1],
+        "height": array.shape[0],
+        "count": 1,
+        "dtype": str(array.dtype),
+        "crs": crs,
+        "transform": transform or from_origin(X0, Y0, RES, RES),
+        "nodata": nodata,
+    }
     with rasterio.open(path, "w", **profile) as dst:
         dst.write(array, 1)
     return str(path)
@@ -103,8 +110,9 @@ def world(tmp: Path, theta: float = 15.0, *, landuse=None, fvc=0.6, table: str =
 
 def run(tmp: Path, inputs: CsleInputs, counties=None, name: str = "out") -> dict[str, Path]:
     paths = output_paths(tmp / name)
-    compute_year(inputs, region() if counties is None else counties, paths, year=2024, region_code="140500",
-                 region_name="全市")
+    compute_year(
+        inputs, region() if counties is None else counties, paths, year=2024, region_code="140500", region_name="全市"
+    )
     return paths
 
 
@@ -132,8 +140,17 @@ def expected_S(theta: float, method: str) -> float:
 
 @pytest.mark.parametrize(
     ("theta", "method"),
-    [(0.5, "csle"), (2.0, "csle"), (4.0, "csle"), (7.0, "csle"), (15.0, "csle"), (30.0, "csle"),
-     (7.0, "rusle"), (15.0, "rusle"), (30.0, "rusle")],
+    [
+        (0.5, "csle"),
+        (2.0, "csle"),
+        (4.0, "csle"),
+        (7.0, "csle"),
+        (15.0, "csle"),
+        (30.0, "csle"),
+        (7.0, "rusle"),
+        (15.0, "rusle"),
+        (30.0, "rusle"),
+    ],
 )
 def test_plane_gives_LS_by_the_formulas(tmp_path, theta, method):
     # λ of the n-th cell below the divide is n·30 m; the cap (1 000 m here) is reached at the 34th.
@@ -168,8 +185,11 @@ def test_cutoff_keys_reach_the_LS(tmp_path):
     # a 20° plane breaking to 2° at column 20: the census rule ends the slope at the break
     dem = plane_dem(20.0).astype("float64")
     x = (np.arange(W) + 0.5) * RES
-    z = np.where(x < 20 * RES, 1500.0 - math.tan(math.radians(20.0)) * x,
-                 1500.0 - math.tan(math.radians(20.0)) * 20 * RES - math.tan(math.radians(2.0)) * (x - 20 * RES))
+    z = np.where(
+        x < 20 * RES,
+        1500.0 - math.tan(math.radians(20.0)) * x,
+        1500.0 - math.tan(math.radians(20.0)) * 20 * RES - math.tan(math.radians(2.0)) * (x - 20 * RES),
+    )
     dem[:] = z
     inputs = world(tmp_path, 20.0, lambda_cap_m=2000.0)
     write(Path(inputs.dem), dem.astype("float32"), nodata=-9999.0)
@@ -182,12 +202,15 @@ def test_cutoff_keys_reach_the_LS(tmp_path):
     assert (census[inner, -3:] < 0.8 * none[inner, -3:]).all()
 
 
-@pytest.mark.parametrize(("kw", "fragment"), [
-    ({"lambda_cutoff": "usda"}, "lambda_cutoff"),
-    ({"cutoff_ratio_steep": 1.5}, "cutoff_ratio_steep"),
-    ({"channel_area_m2": -5.0}, "channel_area_m2"),
-    ({"lambda_cutoff": "none", "channel_area_m2": 1e5}, "channel_area_m2"),
-])
+@pytest.mark.parametrize(
+    ("kw", "fragment"),
+    [
+        ({"lambda_cutoff": "usda"}, "lambda_cutoff"),
+        ({"cutoff_ratio_steep": 1.5}, "cutoff_ratio_steep"),
+        ({"channel_area_m2": -5.0}, "channel_area_m2"),
+        ({"lambda_cutoff": "none", "channel_area_m2": 1e5}, "channel_area_m2"),
+    ],
+)
 def test_bad_cutoff_settings_are_refused_by_key(tmp_path, kw, fragment):
     with pytest.raises(InputError, match=fragment):
         run(tmp_path, world(tmp_path, 15.0, **kw))
@@ -322,7 +345,7 @@ def test_nodata_in_an_input_is_nodata_in_A(tmp_path):
     paths = run(tmp_path, world(tmp_path, 15.0, landuse=lu))
     a, t = read(paths["A"])
     r0, c0 = int(round((Y0 - t.f) / RES)), int(round((t.c - X0) / RES))
-    assert np.all(a[10 - r0:12 - r0, 15 - c0:18 - c0] == -9999.0)
+    assert np.all(a[10 - r0 : 12 - r0, 15 - c0 : 18 - c0] == -9999.0)
     assert (a == -9999.0).sum() == 6
 
 
@@ -331,11 +354,13 @@ def test_nodata_in_an_input_is_nodata_in_A(tmp_path):
 
 def test_dem_in_geographic_coordinates_is_refused(tmp_path):
     inputs = world(tmp_path, 15.0)
-    lonlat = write(tmp_path / "dem_4326.tif", plane_dem(15.0), crs="EPSG:4326",
-                   transform=from_origin(112.5, 35.6, 0.0003, 0.0003))
+    lonlat = write(
+        tmp_path / "dem_4326.tif", plane_dem(15.0), crs="EPSG:4326", transform=from_origin(112.5, 35.6, 0.0003, 0.0003)
+    )
     with pytest.raises(CrsError) as info:
-        compute_year(CsleInputs(**{**inputs.__dict__, "dem": lonlat}), region().to_crs("EPSG:4326"),
-                     output_paths(tmp_path / "o"))
+        compute_year(
+            CsleInputs(**{**inputs.__dict__, "dem": lonlat}), region().to_crs("EPSG:4326"), output_paths(tmp_path / "o")
+        )
     msg = str(info.value)
     assert "csle.dem" in msg and "geographic coordinates" in msg and "gdalwarp -t_srs EPSG:4547" in msg
     assert not (tmp_path / "o").exists()
@@ -373,8 +398,11 @@ def test_factors_in_wrong_units_are_refused(tmp_path, kw, fragment):
 
 
 def test_units_come_from_the_config_never_by_default(tmp_path):
-    entry = {"year": 2024, "landcover": "lc.tif",
-             "csle": {"dem": "dem.tif", "r": 400, "k": 0.01, "k_unit": K_UNIT, "fvc": "fvc.tif"}}
+    entry = {
+        "year": 2024,
+        "landcover": "lc.tif",
+        "csle": {"dem": "dem.tif", "r": 400, "k": 0.01, "k_unit": K_UNIT, "fvc": "fvc.tif"},
+    }
     inputs = CsleInputs.from_entry(entry)
     assert (inputs.r_unit, inputs.k_unit, inputs.label) == (None, K_UNIT, "years[2024].csle")
     with pytest.raises(UnitError, match="R is not declared"):
@@ -415,10 +443,12 @@ def csle_scenario(tmp: Path, **block) -> Scenario:
     files = {
         "dem": s.write_raster("data/csle/dem.tif", dem, crs=GK, transform=transform, nodata=-9999.0),
         "r": s.write_raster("data/csle/R.tif", np.full((h, w), 420.0, "float32"), crs=GK, transform=transform),
-        "k": s.write_raster("data/csle/K.tif", (0.006 + 0.002 * np.cos(xx / 7.0)).astype("float32"), crs=GK,
-                            transform=transform),
-        "fvc": s.write_raster("data/csle/fvc.tif", (0.5 + 0.3 * np.sin(yy / 5.0)).astype("float32"), crs=GK,
-                              transform=transform),
+        "k": s.write_raster(
+            "data/csle/K.tif", (0.006 + 0.002 * np.cos(xx / 7.0)).astype("float32"), crs=GK, transform=transform
+        ),
+        "fvc": s.write_raster(
+            "data/csle/fvc.tif", (0.5 + 0.3 * np.sin(yy / 5.0)).astype("float32"), crs=GK, transform=transform
+        ),
     }
     (s.base / "config/csle_factors.csv").write_text(TABLE, encoding="utf-8")
     csle_block = {k: str(p.relative_to(s.base)) for k, p in files.items()}
@@ -441,8 +471,9 @@ def test_valid_csle_scenario_passes_every_check(tmp_path):
 
 def test_validation_dem_in_epsg4326(tmp_path):
     s = csle_scenario(tmp_path)
-    s.write_raster("data/csle/dem.tif", np.full((40, 40), 900.0, "float32"),
-                   transform=from_origin(112.49, 35.61, 0.003, 0.003))
+    s.write_raster(
+        "data/csle/dem.tif", np.full((40, 40), 900.0, "float32"), transform=from_origin(112.49, 35.61, 0.003, 0.003)
+    )
     (p,) = problems_of(s)
     assert p.input == "years[2023].csle.dem (data/csle/dem.tif)"
     assert "geographic coordinates" in p.problem
@@ -462,7 +493,8 @@ def test_validation_factor_not_covering_the_region(tmp_path):
 def test_validation_landuse_code_missing_from_the_table(tmp_path):
     s = csle_scenario(tmp_path)
     (s.base / "config/csle_factors.csv").write_text(
-        "\n".join(line for line in TABLE.splitlines() if not line.startswith(("6,", "7,"))) + "\n", encoding="utf-8")
+        "\n".join(line for line in TABLE.splitlines() if not line.startswith(("6,", "7,"))) + "\n", encoding="utf-8"
+    )
     (p,) = problems_of(s)
     assert p.input == "years[2023].csle.factor_table (config/csle_factors.csv)"
     assert "codes 6, 7 of the legend" in p.problem and "missing from the CSLE factor table" in p.problem
@@ -471,15 +503,38 @@ def test_validation_landuse_code_missing_from_the_table(tmp_path):
 @pytest.mark.parametrize(
     ("mutate", "fragment", "where"),
     [
-        (lambda s: s.write_raster("data/csle/K.tif", np.full(s.grid[1:], 0.32, "float32"), crs=GK,
-                                  transform=s.grid[0]), "US customary", "csle.k"),
-        (lambda s: s.write_raster("data/csle/fvc.tif", np.full(s.grid[1:], 62.0, "float32"), crs=GK,
-                                  transform=s.grid[0]), "looks like percent", "csle.fvc"),
-        (lambda s: s.write_raster("data/csle/dem.tif", np.full(s.grid[1:], 90000.0, "float32"), crs=GK,
-                                  transform=s.grid[0]), "not metres", "csle.dem"),
-        (lambda s: s.year["csle"].update(e=str(s.write_raster("data/csle/E.tif", np.full(s.grid[1:], 41.4, "float32"),
-                                                                crs=GK, transform=s.grid[0]).relative_to(s.base))),
-         "E reaches 41.4", "csle.e"),
+        (
+            lambda s: s.write_raster(
+                "data/csle/K.tif", np.full(s.grid[1:], 0.32, "float32"), crs=GK, transform=s.grid[0]
+            ),
+            "US customary",
+            "csle.k",
+        ),
+        (
+            lambda s: s.write_raster(
+                "data/csle/fvc.tif", np.full(s.grid[1:], 62.0, "float32"), crs=GK, transform=s.grid[0]
+            ),
+            "looks like percent",
+            "csle.fvc",
+        ),
+        (
+            lambda s: s.write_raster(
+                "data/csle/dem.tif", np.full(s.grid[1:], 90000.0, "float32"), crs=GK, transform=s.grid[0]
+            ),
+            "not metres",
+            "csle.dem",
+        ),
+        (
+            lambda s: s.year["csle"].update(
+                e=str(
+                    s.write_raster(
+                        "data/csle/E.tif", np.full(s.grid[1:], 41.4, "float32"), crs=GK, transform=s.grid[0]
+                    ).relative_to(s.base)
+                )
+            ),
+            "E reaches 41.4",
+            "csle.e",
+        ),
         (lambda s: s.year["csle"].update(k_unit="US customary"), "0.1317", "csle.k_unit"),
         (lambda s: s.year["csle"].pop("r_unit"), "not declared", "csle.r_unit"),
         (lambda s: s.year["csle"].update(k=0.35), "US customary", "csle.k"),
@@ -487,8 +542,18 @@ def test_validation_landuse_code_missing_from_the_table(tmp_path):
         (lambda s: s.year["csle"].update(ndvi="data/csle/fvc.tif"), "exactly one vegetation input", "csle"),
         (lambda s: s.year.update(erosion="data/2023/erosion.tif", erosion_unit="t/km2/a"), "both", "csle"),
     ],
-    ids=["K raster in US units", "cover in percent declared fraction", "DEM not in metres", "E raster > 1", "K unit US",
-         "R unit missing", "K constant in US units", "DEM in feet", "fvc and ndvi", "erosion and csle"],
+    ids=[
+        "K raster in US units",
+        "cover in percent declared fraction",
+        "DEM not in metres",
+        "E raster > 1",
+        "K unit US",
+        "R unit missing",
+        "K constant in US units",
+        "DEM in feet",
+        "fvc and ndvi",
+        "erosion and csle",
+    ],
 )
 def test_validation_wrong_units_and_keys(tmp_path, mutate, fragment, where):
     s = csle_scenario(tmp_path)
@@ -529,11 +594,19 @@ def test_csle_stage_validates_then_computes(tmp_path, monkeypatch):
     b, v = settings.boundaries, settings.validation
     plain = {
         "counties_gpkg": s.base / "boundaries/counties.gpkg",
-        "boundaries_settings": {"path": b.path, "layer": b.layer, "code_field": b.code_field,
-                                "name_field": b.name_field, "name_en_field": b.name_en_field},
+        "boundaries_settings": {
+            "path": b.path,
+            "layer": b.layer,
+            "code_field": b.code_field,
+            "name_field": b.name_field,
+            "name_en_field": b.name_en_field,
+        },
         "analysis_crs": settings.analysis.crs,
-        "validation_rules": {"min_coverage_pct": v.min_coverage_pct, "unit_check": v.unit_check,
-                             "overlap_tolerance_pct": v.overlap_tolerance_pct},
+        "validation_rules": {
+            "min_coverage_pct": v.min_coverage_pct,
+            "unit_check": v.unit_check,
+            "overlap_tolerance_pct": v.overlap_tolerance_pct,
+        },
         "legend_codes": read_legend(settings.landcover_legend).codes,
         "region_code": settings.region.code,
         "region_name": settings.region.name,
@@ -572,12 +645,18 @@ def test_demo_factors_are_consistent_with_the_demo_year(tmp_path):
     assert 0 < lo < 500 and 1700 < hi < 2600  # real relief: Qin valley ≈ 250 m to the Taiyue/Zhongtiao peaks
     assert demo.R_RANGE[0] <= out["ranges"]["R"][0] and out["ranges"]["R"][1] <= demo.R_RANGE[1]
     assert demo.K_RANGE[0] <= out["ranges"]["K"][0] and out["ranges"]["K"][1] <= demo.K_RANGE[1]
-    assert 663 <= demo.R_RANGE[0] and demo.R_RANGE[1] <= 2810  # Shanxi's published R (decision 0002)
+    assert demo.R_RANGE[0] >= 663 and demo.R_RANGE[1] <= 2810  # Shanxi's published R (decision 0002)
     assert out["ranges"]["fvc"][0] >= 0.0 and out["ranges"]["fvc"][1] <= 1.0
-    inputs = CsleInputs(landcover=str(tmp_path / "landcover.tif"), dem=str(tmp_path / "dem.tif"),
-                        r=str(tmp_path / "R.tif"), k=str(tmp_path / "K.tif"), fvc=str(tmp_path / "fvc.tif"),
-                        e=str(tmp_path / "E.tif"), factor_table=str(ROOT / "config/csle_factors.csv"),
-                        fill_depressions=False)  # as the demo's erosion: same DEM, same terraces, no filling
+    inputs = CsleInputs(
+        landcover=str(tmp_path / "landcover.tif"),
+        dem=str(tmp_path / "dem.tif"),
+        r=str(tmp_path / "R.tif"),
+        k=str(tmp_path / "K.tif"),
+        fvc=str(tmp_path / "fvc.tif"),
+        e=str(tmp_path / "E.tif"),
+        factor_table=str(ROOT / "config/csle_factors.csv"),
+        fill_depressions=False,
+    )  # as the demo's erosion: same DEM, same terraces, no filling
     counties = gpd.read_file(b, layer="counties")
     paths = output_paths(tmp_path / "csle")
     compute_year(inputs, counties, paths, year=2024)
@@ -586,8 +665,11 @@ def test_demo_factors_are_consistent_with_the_demo_year(tmp_path):
         with rasterio.open(path) as src:
             a = src.read(1)
             zones = rasterio.features.rasterize(
-                [(g, i + 1) for i, g in enumerate(counties.to_crs(src.crs).geometry)], out_shape=a.shape,
-                transform=src.transform, dtype="int32")
+                [(g, i + 1) for i, g in enumerate(counties.to_crs(src.crs).geometry)],
+                out_shape=a.shape,
+                transform=src.transform,
+                dtype="int32",
+            )
         eroded = ((a >= 200) & (a != -9999)).astype(float)
         n = np.bincount(zones.ravel(), minlength=7)[1:]
         e = np.bincount(zones.ravel(), weights=eroded.ravel(), minlength=7)[1:]
@@ -609,8 +691,20 @@ def test_workflow_grades_the_csle_year_like_any_erosion_raster(tmp_path):
     cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"), "--cores", "2"]
     target = "results/2023/county_rates.csv"
     # targets before --configfile, which takes several values
-    done = subprocess.run([*cmd, target, "results/2023/csle/county_factor_means.csv", "--directory", str(s.base),
-                           "--configfile", "config.yaml"], capture_output=True, text=True, cwd=s.base)
+    done = subprocess.run(
+        [
+            *cmd,
+            target,
+            "results/2023/csle/county_factor_means.csv",
+            "--directory",
+            str(s.base),
+            "--configfile",
+            "config.yaml",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=s.base,
+    )
     assert done.returncode == 0, done.stderr[-4000:]
     for f in (*csle_raster.FACTORS, "A_t_km2"):
         assert (s.base / f"results/2023/csle/{f}.tif").is_file()
@@ -619,8 +713,12 @@ def test_workflow_grades_the_csle_year_like_any_erosion_raster(tmp_path):
     shutil.copyfile(s.base / "results/2023/csle/A_t_km2.tif", other.base / "data/2023/A.tif")
     other.cfg["years"][0].update(erosion="data/2023/A.tif", erosion_unit="t/km2/a")
     (other.base / "config.yaml").write_text(yaml.safe_dump(other.cfg, allow_unicode=True), encoding="utf-8")
-    done = subprocess.run([*cmd, target, "--directory", str(other.base), "--configfile", "config.yaml"],
-                          capture_output=True, text=True, cwd=other.base)
+    done = subprocess.run(
+        [*cmd, target, "--directory", str(other.base), "--configfile", "config.yaml"],
+        capture_output=True,
+        text=True,
+        cwd=other.base,
+    )
     assert done.returncode == 0, done.stderr[-4000:]
     a = pd.read_csv(s.base / target, dtype={"county_code": str})
     b = pd.read_csv(other.base / target, dtype={"county_code": str})

@@ -142,7 +142,13 @@ def _unchanged(folder, cfg):
 
 # T decides the grades, so the counts; land cover, boundaries and the grid stay.
 AFTER_T = (
-    COUNT | LANDCOVER_TABLE | RATES | TARGETS | SUMMARY | {"draw_map:rate", "draw_map:target_gap", "draw_map:grade"} | PUBLISH
+    COUNT
+    | LANDCOVER_TABLE
+    | RATES
+    | TARGETS
+    | SUMMARY
+    | {"draw_map:rate", "draw_map:target_gap", "draw_map:grade"}
+    | PUBLISH
 )
 EDITS = {
     "nothing": (_unchanged, set()),
@@ -152,8 +158,13 @@ EDITS = {
     # table, and the method record's readers; the grade raster and its map stay.
     "T sensitivity list": (
         _set("allowable_loss", "sensitivity_t_km2", [500, 1000]),
-        {"crosstab", "gather_crosstab", "t_sensitivity"} | LANDCOVER_TABLE | RATES | TARGETS | SUMMARY
-        | {"draw_map:rate", "draw_map:target_gap"} | PUBLISH,
+        {"crosstab", "gather_crosstab", "t_sensitivity"}
+        | LANDCOVER_TABLE
+        | RATES
+        | TARGETS
+        | SUMMARY
+        | {"draw_map:rate", "draw_map:target_gap"}
+        | PUBLISH,
     ),
     # The grid changes every cell: all but reading the boundaries and checking the rasters.
     "analysis resolution": (_set("analysis", "resolution_m", 90), EVERYTHING - {"prepare_boundaries", "validate_year"}),

@@ -31,8 +31,11 @@ SYSTEM_PYTHON = "/usr/bin/python3"
 
 def need_system_module(module: str) -> str:
     """Debian's python3 with ``module`` (python3-gdal, python3-qgis); skip locally, fail in CI without it."""
-    probe = subprocess.run([SYSTEM_PYTHON, "-c", f"import {module}"], capture_output=True) if Path(
-        SYSTEM_PYTHON).exists() else None
+    probe = (
+        subprocess.run([SYSTEM_PYTHON, "-c", f"import {module}"], capture_output=True)
+        if Path(SYSTEM_PYTHON).exists()
+        else None
+    )
     if probe is not None and probe.returncode == 0:
         return SYSTEM_PYTHON
     message = f"needs {module} in {SYSTEM_PYTHON} (Debian packages: see .ci/apt-packages)"
@@ -50,17 +53,19 @@ def inputs(tmp_path_factory):
 
 
 def test_csv_has_bom_rounded_numbers_and_demo_column(tmp_path):
-    df = pd.DataFrame({
-        "county_code": ["140502", "140500"],
-        "county_name": ["城区", "晋城市"],
-        "t_allowable_t_km2": [200.0, float("nan")],
-        "land_area_km2": [148.00000049, 3171.2500000000005],
-        "rate_pct": [76.62570899999999, 67.64],
-        "gap_2025_pp": [-0.23429099999999892, -1e-12],
-        "trend_pp_per_year": [0.8833333333333333, 1.0],
-        "cells": [3, 4],
-        "met_2025": [False, True],
-    })
+    df = pd.DataFrame(
+        {
+            "county_code": ["140502", "140500"],
+            "county_name": ["城区", "晋城市"],
+            "t_allowable_t_km2": [200.0, float("nan")],
+            "land_area_km2": [148.00000049, 3171.2500000000005],
+            "rate_pct": [76.62570899999999, 67.64],
+            "gap_2025_pp": [-0.23429099999999892, -1e-12],
+            "trend_pp_per_year": [0.8833333333333333, 1.0],
+            "cells": [3, 4],
+            "met_2025": [False, True],
+        }
+    )
     out = csv_files.write_csv(df, tmp_path / "t.csv", demo=True)
     raw = out.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
@@ -80,14 +85,17 @@ def test_csv_has_bom_rounded_numbers_and_demo_column(tmp_path):
 
 
 def test_csv_without_demo_has_no_marker_and_refuses_unknown_precision(tmp_path):
-    df = pd.DataFrame({"county_code": ["1"], "area_km2": [1.0], "latest_year": [float("nan")],
-                       "mean_LS": [2.123456789]})
+    df = pd.DataFrame(
+        {"county_code": ["1"], "area_km2": [1.0], "latest_year": [float("nan")], "mean_LS": [2.123456789]}
+    )
     with pytest.raises(ValueError, match=r"mean_LS.*decimals="):
         csv_files.write_csv(df, tmp_path / "x.csv", demo=False)
     assert not (tmp_path / "x.csv").exists()
     out = csv_files.write_csv(df, tmp_path / "x.csv", demo=False, decimals={"mean_LS": 3})
-    assert out.read_text(encoding="utf-8-sig").splitlines() == ["county_code,area_km2,latest_year,mean_LS",
-                                                                 "1,1.0,,2.123"]
+    assert out.read_text(encoding="utf-8-sig").splitlines() == [
+        "county_code,area_km2,latest_year,mean_LS",
+        "1,1.0,,2.123",
+    ]
     assert [p.name for p in tmp_path.iterdir()] == ["x.csv"]
 
 
@@ -111,8 +119,11 @@ def test_no_library_reader_keeps_the_bom_in_a_column_name(tmp_path):
     for path in sorted((REPO / "swc_raster").glob("*.py")):
         lines = path.read_text(encoding="utf-8").splitlines()
         for n, line in enumerate(lines, 1):
-            if re.search(r"\bopen\(", line) and re.search(r'encoding="utf-8"', line) and (
-                    "csv" in line or any("csv.reader" in x or "DictReader" in x for x in lines[n:n + 3])):
+            if (
+                re.search(r"\bopen\(", line)
+                and re.search(r'encoding="utf-8"', line)
+                and ("csv" in line or any("csv.reader" in x or "DictReader" in x for x in lines[n : n + 3]))
+            ):
                 offenders.append(f"{path.name}:{n}")
     assert offenders == []
 
@@ -131,8 +142,13 @@ def test_tables_reader_reads_bom_csv(inputs, tmp_path):
 def test_workbook_page_setup_is_a4_one_page_wide_with_repeated_headers(inputs, tmp_path):
     from openpyxl import load_workbook
 
-    out = tables.write_workbook(inputs.county_rates_csv, inputs.target_comparison_csv,
-                                inputs.erosion_by_landcover_csv, tmp_path / "swc_tables.xlsx", demo=True)
+    out = tables.write_workbook(
+        inputs.county_rates_csv,
+        inputs.target_comparison_csv,
+        inputs.erosion_by_landcover_csv,
+        tmp_path / "swc_tables.xlsx",
+        demo=True,
+    )
     wb = load_workbook(out)
     for ws in wb.worksheets:
         ps = ws.page_setup
@@ -170,9 +186,20 @@ def print_to_pdf(xlsx: Path, tmp_path: Path) -> Path:
     soffice = need_tool("soffice", "libreoffice")
     env = {**os.environ, "FONTCONFIG_FILE": str(_fonts_conf(tmp_path))}
     subprocess.run(
-        [soffice, f"-env:UserInstallation=file://{tmp_path / 'lo-profile'}", "--headless", "--convert-to", "pdf",
-         "--outdir", str(tmp_path), str(xlsx)],
-        check=True, capture_output=True, env=env, timeout=300,
+        [
+            soffice,
+            f"-env:UserInstallation=file://{tmp_path / 'lo-profile'}",
+            "--headless",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(tmp_path),
+            str(xlsx),
+        ],
+        check=True,
+        capture_output=True,
+        env=env,
+        timeout=300,
     )
     return tmp_path / (xlsx.stem + ".pdf")
 
@@ -183,15 +210,27 @@ def _pdf_pages(pdf: Path) -> list[tuple[tuple[float, float], str]]:
     sizes = [tuple(map(float, m)) for m in re.findall(r"Page\s+\d+ size:\s+([\d.]+) x ([\d.]+)", info.stdout)]
     texts = []
     for i in range(1, len(sizes) + 1):
-        texts.append(subprocess.run(["pdftotext", "-f", str(i), "-l", str(i), "-layout", str(pdf), "-"],
-                                    capture_output=True, text=True, check=True).stdout)
+        texts.append(
+            subprocess.run(
+                ["pdftotext", "-f", str(i), "-l", str(i), "-layout", str(pdf), "-"],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
+        )
     return list(zip(sizes, texts))
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_printed_workbook_is_a4_and_each_table_fits_the_page_width(inputs, tmp_path, lang):
-    out = tables.write_workbook(inputs.county_rates_csv, inputs.target_comparison_csv,
-                                inputs.erosion_by_landcover_csv, tmp_path / "swc_tables.xlsx", lang=lang, demo=True)
+    out = tables.write_workbook(
+        inputs.county_rates_csv,
+        inputs.target_comparison_csv,
+        inputs.erosion_by_landcover_csv,
+        tmp_path / "swc_tables.xlsx",
+        lang=lang,
+        demo=True,
+    )
     pages = _pdf_pages(print_to_pdf(out, tmp_path))
     a4 = sorted((595.3, 841.9))
     for (w, h), _text in pages:
@@ -215,11 +254,15 @@ def test_printed_workbook_is_a4_and_each_table_fits_the_page_width(inputs, tmp_p
 def test_printed_page_png_renders(inputs, tmp_path):
     """A page image for people to look at (kept in the test's tmp folder); poppler renders it."""
     need_tool("pdftoppm")
-    out = tables.write_workbook(inputs.county_rates_csv, inputs.target_comparison_csv,
-                                inputs.erosion_by_landcover_csv, tmp_path / "swc_tables.xlsx", demo=True)
+    out = tables.write_workbook(
+        inputs.county_rates_csv,
+        inputs.target_comparison_csv,
+        inputs.erosion_by_landcover_csv,
+        tmp_path / "swc_tables.xlsx",
+        demo=True,
+    )
     pdf = print_to_pdf(out, tmp_path)
-    subprocess.run(["pdftoppm", "-r", "50", "-png", "-f", "2", "-l", "2", str(pdf), str(tmp_path / "page")],
-                   check=True)
+    subprocess.run(["pdftoppm", "-r", "50", "-png", "-f", "2", "-l", "2", str(pdf), str(tmp_path / "page")], check=True)
     png = next(tmp_path.glob("page*.png"))
     from PIL import Image
 
@@ -232,8 +275,18 @@ def test_printed_page_png_renders(inputs, tmp_path):
 
 
 def _write(path: Path, array: np.ndarray, *, origin=(500_000.0, 4_000_000.0), res=30.0, nodata=255, crs=ALBERS):
-    with rasterio.open(path, "w", driver="GTiff", width=array.shape[1], height=array.shape[0], count=1,
-                       dtype=array.dtype, crs=crs, transform=from_origin(*origin, res, res), nodata=nodata) as dst:
+    with rasterio.open(
+        path,
+        "w",
+        driver="GTiff",
+        width=array.shape[1],
+        height=array.shape[0],
+        count=1,
+        dtype=array.dtype,
+        crs=crs,
+        transform=from_origin(*origin, res, res),
+        nodata=nodata,
+    ) as dst:
         dst.write(array, 1)
     return path
 
@@ -241,8 +294,11 @@ def _write(path: Path, array: np.ndarray, *, origin=(500_000.0, 4_000_000.0), re
 def validate_cog(path: Path) -> None:
     """GDAL's own COG validator (osgeo_utils.samples.validate_cloud_optimized_geotiff, full check)."""
     python = need_system_module("osgeo_utils.samples.validate_cloud_optimized_geotiff")
-    run = subprocess.run([python, "-m", "osgeo_utils.samples.validate_cloud_optimized_geotiff", "--full-check=yes",
-                          str(path)], capture_output=True, text=True)
+    run = subprocess.run(
+        [python, "-m", "osgeo_utils.samples.validate_cloud_optimized_geotiff", "--full-check=yes", str(path)],
+        capture_output=True,
+        text=True,
+    )
     assert run.returncode == 0 and "is a valid cloud optimized GeoTIFF" in run.stdout, run.stdout + run.stderr
 
 
@@ -284,12 +340,23 @@ def test_grade_cog_from_two_batches_is_a_valid_cog_with_categories(tmp_path):
     validate_cog(out)
     info = gdal_band_info(out)
     assert info["categories"][:8] == ["无侵蚀数据", "微度", "轻度", "中度", "强烈", "极强烈", "剧烈", "数据缺失"]
-    assert [r["name_en"] for r in info["rat"]] == ["no erosion data", "slight", "light", "moderate", "intense",
-                                                    "very intense", "severe", "data gap"]
+    assert [r["name_en"] for r in info["rat"]] == [
+        "no erosion data",
+        "slight",
+        "light",
+        "moderate",
+        "intense",
+        "very intense",
+        "severe",
+        "data gap",
+    ]
     assert info["colours"][3][:3] == [255, 170, 0] and info["colours"][255][3] == 0  # 中度 orange; nodata clear
     assert info["crs"] == "Albers Equal Area 105E 25N/47N (GRS 1980)"
-    assert sorted(p.name for p in out.parent.iterdir()) == ["erosion_grade.qml", "erosion_grade.tif",
-                                                            "erosion_grade.tif.aux.xml"]
+    assert sorted(p.name for p in out.parent.iterdir()) == [
+        "erosion_grade.qml",
+        "erosion_grade.tif",
+        "erosion_grade.tif.aux.xml",
+    ]
 
 
 def test_named_crs_changes_only_the_name():
@@ -318,8 +385,14 @@ def test_landcover_cog_has_legend_names_colours_and_overviews(inputs, tmp_path):
     from swc_raster.maps import read_legend
 
     legend = pd.read_csv(REPO / "config" / "landcover_legend.csv")  # hand-checked: 1 耕地 … 8 其他土地
-    out = gis_outputs.write_landcover_cog(inputs.landcover_tif, tmp_path / "landcover.tif", read_legend(
-        inputs.legend_csv), lang="en", demo=True, blocksize=128)
+    out = gis_outputs.write_landcover_cog(
+        inputs.landcover_tif,
+        tmp_path / "landcover.tif",
+        read_legend(inputs.legend_csv),
+        lang="en",
+        demo=True,
+        blocksize=128,
+    )
     with rasterio.open(out) as cog, rasterio.open(inputs.landcover_tif) as src:
         np.testing.assert_array_equal(cog.read(1), src.read(1))
         assert cog.overviews(1)
@@ -346,8 +419,9 @@ def test_change_map_is_a_cog_without_paths_and_published_with_categories(tmp_pat
         assert not any(str(tmp_path) in v or ".tif" in v for v in ds.tags().values())
         assert ds.tags()["SWC_DEMO"]
     validate_cog(batch)
-    out = gis_outputs.write_change_cog([batch], tmp_path / "change_2021_2024.tif", year_from=2021, year_to=2024,
-                                       lang="en", demo=True)
+    out = gis_outputs.write_change_cog(
+        [batch], tmp_path / "change_2021_2024.tif", year_from=2021, year_to=2024, lang="en", demo=True
+    )
     validate_cog(out)
     info = gdal_band_info(out)
     assert info["categories"][:4] == ["unknown", "improved", "unchanged", "worsened"]
@@ -360,14 +434,21 @@ def test_change_map_is_a_cog_without_paths_and_published_with_categories(tmp_pat
 def test_geopackage_has_demo_marker_named_crs_and_qgis_styles(inputs, tmp_path):
     import geopandas as gpd
 
-    out = gis_outputs.write_counties_gpkg(inputs.counties_gpkg, inputs.county_rates_csv,
-                                          inputs.target_comparison_csv, tmp_path / "counties.gpkg", demo=True)
+    out = gis_outputs.write_counties_gpkg(
+        inputs.counties_gpkg,
+        inputs.county_rates_csv,
+        inputs.target_comparison_csv,
+        tmp_path / "counties.gpkg",
+        demo=True,
+    )
     gdf = gpd.read_file(out, layer="counties")
     assert set(gdf["data_status"]) == {"演示数据 demo data"}
     assert gpd.read_file(out, layer="region")["data_status"].tolist() == ["演示数据 demo data"]
     assert gdf.crs.name == "Albers Equal Area 105E 25N/47N (GRS 1980)"
     with sqlite3.connect(out) as con:
-        styles = con.execute("SELECT f_table_name, f_geometry_column, useAsDefault, styleQML FROM layer_styles").fetchall()
+        styles = con.execute(
+            "SELECT f_table_name, f_geometry_column, useAsDefault, styleQML FROM layer_styles"
+        ).fetchall()
         contents = dict(con.execute("SELECT table_name, data_type FROM gpkg_contents"))
         desc = dict(con.execute("SELECT table_name, description FROM gpkg_contents"))
     assert contents == {"counties": "features", "region": "features", "layer_styles": "attributes"}
@@ -382,14 +463,21 @@ def test_qgis_opens_every_layer_styled(inputs, tmp_path):
     from swc_raster.maps import read_legend
 
     grade = gis_outputs.write_grade_cog(inputs.grade_tif, tmp_path / "erosion_grade.tif", blocksize=128)
-    lc = gis_outputs.write_landcover_cog(inputs.landcover_tif, tmp_path / "landcover.tif",
-                                         read_legend(inputs.legend_csv))
-    gpkg = gis_outputs.write_counties_gpkg(inputs.counties_gpkg, inputs.county_rates_csv,
-                                           inputs.target_comparison_csv, tmp_path / "counties.gpkg")
+    lc = gis_outputs.write_landcover_cog(
+        inputs.landcover_tif, tmp_path / "landcover.tif", read_legend(inputs.legend_csv)
+    )
+    gpkg = gis_outputs.write_counties_gpkg(
+        inputs.counties_gpkg, inputs.county_rates_csv, inputs.target_comparison_csv, tmp_path / "counties.gpkg"
+    )
     script = tmp_path / "qgis_probe.py"
     script.write_text(QGIS_PROBE, encoding="utf-8")
-    run = subprocess.run([python, str(script), str(grade), str(lc), str(gpkg)], capture_output=True, text=True,
-                         env={**os.environ, "QT_QPA_PLATFORM": "offscreen"}, timeout=300)
+    run = subprocess.run(
+        [python, str(script), str(grade), str(lc), str(gpkg)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+        timeout=300,
+    )
     assert run.returncode == 0, run.stderr[-2000:]
     got = json.loads(run.stdout.strip().splitlines()[-1])
     g = got[str(grade)]
@@ -408,7 +496,7 @@ def test_qgis_opens_every_layer_styled(inputs, tmp_path):
     assert got[f"{gpkg}|region"]["renderer"] == "singleSymbol"
 
 
-QGIS_PROBE = r'''
+QGIS_PROBE = r"""
 import json, os, sys
 from qgis.core import QgsApplication, QgsRasterLayer, QgsVectorLayer
 app = QgsApplication([], False)
@@ -431,4 +519,4 @@ for path in sys.argv[1:]:
             out[path + "|" + name] = info
 print(json.dumps(out, ensure_ascii=False), flush=True)
 os._exit(0)  # QGIS 3.22 may crash in exitQgis() while tearing down layers; the answer is printed
-'''
+"""

@@ -97,7 +97,10 @@ def demo_years(tmp_path_factory):
     summaries = {}
     for year in YEARS:
         summaries[year] = demo.write_demo_year(
-            str(BOUNDARIES), year, str(out / str(year) / "landcover.tif"), str(out / str(year) / "erosion.tif"),
+            str(BOUNDARIES),
+            year,
+            str(out / str(year) / "landcover.tif"),
+            str(out / str(year) / "erosion.tif"),
             resolution_m=RES,
         )
     return out, summaries
@@ -127,8 +130,15 @@ def albers_rates(erosion_path: Path, counties: gpd.GeoDataFrame, res: float = RE
         nodata = src.nodata
         # a source nodata that never occurs, so −9999 is carried over as a value
         reproject(
-            values, warped, src_transform=src.transform, src_crs=src.crs, dst_transform=transform, dst_crs=ALBERS,
-            resampling=Resampling.nearest, src_nodata=-1e30, dst_nodata=np.nan,
+            values,
+            warped,
+            src_transform=src.transform,
+            src_crs=src.crs,
+            dst_transform=transform,
+            dst_crs=ALBERS,
+            resampling=Resampling.nearest,
+            src_nodata=-1e30,
+            dst_nodata=np.nan,
         )
     rates = {}
     for i, code in enumerate(counties["county_code"], start=1):
@@ -150,7 +160,9 @@ def test_same_seed_same_rasters_other_seed_differs(demo_years, tmp_path):
     demo.write_demo_year(
         str(BOUNDARIES), 2022, str(tmp_path / "lc2.tif"), str(tmp_path / "er2.tif"), resolution_m=300.0, seed=1
     )
-    demo.write_demo_year(str(BOUNDARIES), 2022, str(tmp_path / "lc3.tif"), str(tmp_path / "er3.tif"), resolution_m=300.0)
+    demo.write_demo_year(
+        str(BOUNDARIES), 2022, str(tmp_path / "lc3.tif"), str(tmp_path / "er3.tif"), resolution_m=300.0
+    )
     with rasterio.open(tmp_path / "er2.tif") as a, rasterio.open(tmp_path / "er3.tif") as b:
         assert not np.array_equal(a.read(1), b.read(1))
 
@@ -244,8 +256,15 @@ def test_grade_mix_is_mostly_light_to_moderate_with_intense_on_steep_bare_land(d
     with rasterio.open(out / "2022" / "erosion.tif") as er, rasterio.open(out / "2022" / "landcover.tif") as lc:
         a = er.read(1)
         codes = np.zeros(a.shape, dtype="uint8")
-        reproject(lc.read(1), codes, src_transform=lc.transform, src_crs=lc.crs, dst_transform=er.transform,
-                  dst_crs=er.crs, resampling=Resampling.nearest)
+        reproject(
+            lc.read(1),
+            codes,
+            src_transform=lc.transform,
+            src_crs=lc.crs,
+            dst_transform=er.transform,
+            dst_crs=er.crs,
+            resampling=Resampling.nearest,
+        )
     counties = gpd.read_file(BOUNDARIES, layer="counties").to_crs("EPSG:4547")
     inside = rasterize([(g, 1) for g in counties.geometry], out_shape=a.shape, transform=er.transform) == 1
     eroded = inside & (a >= 200)
@@ -254,7 +273,9 @@ def test_grade_mix_is_mostly_light_to_moderate_with_intense_on_steep_bare_land(d
     assert float(light_moderate.sum() / eroded.sum()) > 0.8
     assert 0.01 < float(intense.sum() / eroded.sum()) < 0.2
     # bare "other" land (B = 1) holds a far larger share of the intense land than of the region
-    assert float((intense & (codes == 8)).sum() / intense.sum()) > 5 * float((inside & (codes == 8)).sum() / inside.sum())
+    assert float((intense & (codes == 8)).sum() / intense.sum()) > 5 * float(
+        (inside & (codes == 8)).sum() / inside.sum()
+    )
 
 
 def test_factor_rasters_r_and_k_in_the_published_range(tmp_path):
@@ -274,9 +295,17 @@ def test_factor_rasters_r_and_k_in_the_published_range(tmp_path):
     basin = counties.county_code == "140581"
     with rasterio.open(out["paths"]["K"]) as k_src:
         kk = k_src.read(1)
-        gaoping = rasterize([(g, 1) for g in counties[basin].geometry], out_shape=kk.shape, transform=k_src.transform) == 1
-        lingchuan = rasterize([(g, 1) for g in counties[counties.county_code == "140524"].geometry],
-                              out_shape=kk.shape, transform=k_src.transform) == 1
+        gaoping = (
+            rasterize([(g, 1) for g in counties[basin].geometry], out_shape=kk.shape, transform=k_src.transform) == 1
+        )
+        lingchuan = (
+            rasterize(
+                [(g, 1) for g in counties[counties.county_code == "140524"].geometry],
+                out_shape=kk.shape,
+                transform=k_src.transform,
+            )
+            == 1
+        )
     assert kk[gaoping].mean() > kk[lingchuan].mean()
 
 
@@ -356,20 +385,33 @@ def test_polygon_year_rates_equal_the_raster_truth_of_its_grid(polygon_year, tmp
     counties_gk = gpd.read_file(BOUNDARIES, layer="counties").to_crs("EPSG:4547")
     with rasterio.open(er_path) as src:
         a = src.read(1)
-        zones = rasterize([(g, i + 1) for i, g in enumerate(counties_gk.geometry)], out_shape=a.shape,
-                          transform=src.transform)
+        zones = rasterize(
+            [(g, i + 1) for i, g in enumerate(counties_gk.geometry)], out_shape=a.shape, transform=src.transform
+        )
     truth = {}
     for i, code in enumerate(counties_gk.county_code, start=1):
         inside = zones == i
         truth[code] = 100.0 * (1.0 - float(((a >= 200.0) & inside).sum()) / float(inside.sum()))
     counties = gpd.read_file(BOUNDARIES, layer="counties").to_crs(ALBERS)
-    patches = vi.read_erosion_patches(out / "a" / "erosion_patches.gpkg", layer="patches", analysis_crs=ALBERS,
-                                      grade_field="QSQD")
-    landuse = vi.read_landuse_polygons(out / "a" / "landuse.gpkg", layer="DLTB", analysis_crs=ALBERS,
-                                       code_field="DLBM", code_map=vi.read_code_map("gbt21010_8"),
-                                       legend_codes=list(range(1, 9)))
-    table = vi.crosstab_exact(counties, patches, landuse=landuse, legend_codes=list(range(1, 9)),
-                              t_by_county={c: 200.0 for c in counties.county_code}, uncovered="slight")
+    patches = vi.read_erosion_patches(
+        out / "a" / "erosion_patches.gpkg", layer="patches", analysis_crs=ALBERS, grade_field="QSQD"
+    )
+    landuse = vi.read_landuse_polygons(
+        out / "a" / "landuse.gpkg",
+        layer="DLTB",
+        analysis_crs=ALBERS,
+        code_field="DLBM",
+        code_map=vi.read_code_map("gbt21010_8"),
+        legend_codes=list(range(1, 9)),
+    )
+    table = vi.crosstab_exact(
+        counties,
+        patches,
+        landuse=landuse,
+        legend_codes=list(range(1, 9)),
+        t_by_county={c: 200.0 for c in counties.county_code},
+        uncovered="slight",
+    )
     land = table.sum(dim=["landcover_code", "grade_code"])
     eroded = table.sel(grade_code=[2, 3, 4, 5, 6]).sum(dim=["landcover_code", "grade_code"])
     for code in counties.county_code:

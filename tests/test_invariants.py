@@ -29,20 +29,35 @@ def _case(tmp, seed, n_counties):
     with rasterio.open(tmp / "lc.tif", "w", **grid.profile("uint8", 0, block=16)) as dst:
         dst.write(rng.integers(1, 4, (h, w)).astype("uint8"), 1)
     # Strip edges at least ~1.2 cells apart and off the cell lines, so every county holds cell centres.
-    edges = (np.sort(rng.choice(np.arange(1, w // 2), n_counties - 1, replace=False)) * 2
-             + rng.uniform(-0.4, 0.4, n_counties - 1)) * RES
+    edges = (
+        np.sort(rng.choice(np.arange(1, w // 2), n_counties - 1, replace=False)) * 2
+        + rng.uniform(-0.4, 0.4, n_counties - 1)
+    ) * RES
     xs = [0.0, *edges, w * RES]
     polys = [shapely.box(x0, 0, x1, h * RES) for x0, x1 in zip(xs, xs[1:])]
-    counties = gpd.GeoDataFrame({"zone": np.arange(1, n_counties + 1), "county_code": [f"{i:06d}" for i in range(n_counties)],
-                                 "county_name": [f"县{i}" for i in range(n_counties)]}, geometry=polys, crs=ALBERS)
+    counties = gpd.GeoDataFrame(
+        {
+            "zone": np.arange(1, n_counties + 1),
+            "county_code": [f"{i:06d}" for i in range(n_counties)],
+            "county_name": [f"县{i}" for i in range(n_counties)],
+        },
+        geometry=polys,
+        crs=ALBERS,
+    )
     return grid, counties
 
 
 def _rates(tmp, grid, counties, t_values):
     t_by_zone = np.r_[0.0, t_values]
     table = crosstab(tmp / "lc.tif", tmp / "ero.tif", counties, [1, 2, 3], grid, t_by_zone, window_size=64, workers=1)
-    return county_rates(table, dict(zip(counties.county_code, counties.county_name)),
-                        dict(zip(counties.county_code, t_values)), year=1, region_code="999999", region_name="全区")
+    return county_rates(
+        table,
+        dict(zip(counties.county_code, counties.county_name)),
+        dict(zip(counties.county_code, t_values)),
+        year=1,
+        region_code="999999",
+        region_name="全区",
+    )
 
 
 @settings(max_examples=12, deadline=None)
@@ -75,8 +90,10 @@ def test_results_unchanged_under_reordering_of_counties(tmp_path_factory, seed, 
     shuffled = counties.iloc[order].reset_index(drop=True)
     shuffled["zone"] = np.arange(1, n + 1)
     again = _rates(tmp, grid, shuffled, [200.0] * n).set_index("county_code").sort_index()
-    np.testing.assert_allclose(again.drop(columns=["county_name", "level"]).to_numpy(float),
-                               base.drop(columns=["county_name", "level"]).to_numpy(float))
+    np.testing.assert_allclose(
+        again.drop(columns=["county_name", "level"]).to_numpy(float),
+        base.drop(columns=["county_name", "level"]).to_numpy(float),
+    )
 
 
 def test_a_county_without_any_cell_is_an_error_not_a_blank(tmp_path):

@@ -124,23 +124,67 @@ def test_aligned_dtype_holds_every_legend_code():
 # independently of the shipped CSVs: a typo in either one fails the test.
 
 TYPED_PRODUCTS = {
-    "gbt21010": (list(range(1, 13)), {1: ("耕地", "Cultivated land"), 3: ("林地", "Woodland"),
-                                       8: ("公共管理与公共服务用地", "Public administration and public service land"),
-                                       11: ("水域及水利设施用地", "Water and water conservancy facilities land"),
-                                       12: ("其他土地", "Other land")}),
-    "gbt21010_8": (list(range(1, 9)), {1: ("耕地", "Cropland"), 5: ("建设用地", "Built-up land"),
-                                        7: ("水域及水利设施用地", "Water"), 8: ("其他土地", "Other land")}),
-    "clcd": (list(range(1, 10)), {1: ("耕地", "Cropland"), 3: ("灌木", "Shrub"), 6: ("冰雪", "Snow/Ice"),
-                                   8: ("不透水面", "Impervious"), 9: ("湿地", "Wetland")}),
-    "globeland30": ([10, 20, 30, 40, 50, 60, 70, 80, 90, 100],
-                    {10: ("耕地", "Cultivated land"), 40: ("灌木地", "Shrubland"), 70: ("苔原", "Tundra"),
-                     80: ("人造地表", "Artificial surfaces"), 100: ("冰川和永久积雪", "Permanent snow and ice")}),
-    "esa_worldcover": ([10, 20, 30, 40, 50, 60, 70, 80, 90, 95, 100],
-                       {10: (None, "Tree cover"), 40: (None, "Cropland"), 50: (None, "Built-up"),
-                        60: (None, "Bare / sparse vegetation"), 95: (None, "Mangroves"), 100: (None, "Moss and lichen")}),
-    "modis_igbp": (list(range(1, 18)), {1: (None, "Evergreen Needleleaf Forests"), 8: (None, "Woody Savannas"),
-                                         12: ("农田", "Croplands"), 13: (None, "Urban and Built-up Lands"),
-                                         14: (None, "Cropland/Natural Vegetation Mosaics"), 17: ("水体", "Water Bodies")}),
+    "gbt21010": (
+        list(range(1, 13)),
+        {
+            1: ("耕地", "Cultivated land"),
+            3: ("林地", "Woodland"),
+            8: ("公共管理与公共服务用地", "Public administration and public service land"),
+            11: ("水域及水利设施用地", "Water and water conservancy facilities land"),
+            12: ("其他土地", "Other land"),
+        },
+    ),
+    "gbt21010_8": (
+        list(range(1, 9)),
+        {
+            1: ("耕地", "Cropland"),
+            5: ("建设用地", "Built-up land"),
+            7: ("水域及水利设施用地", "Water"),
+            8: ("其他土地", "Other land"),
+        },
+    ),
+    "clcd": (
+        list(range(1, 10)),
+        {
+            1: ("耕地", "Cropland"),
+            3: ("灌木", "Shrub"),
+            6: ("冰雪", "Snow/Ice"),
+            8: ("不透水面", "Impervious"),
+            9: ("湿地", "Wetland"),
+        },
+    ),
+    "globeland30": (
+        [10, 20, 30, 40, 50, 60, 70, 80, 90, 100],
+        {
+            10: ("耕地", "Cultivated land"),
+            40: ("灌木地", "Shrubland"),
+            70: ("苔原", "Tundra"),
+            80: ("人造地表", "Artificial surfaces"),
+            100: ("冰川和永久积雪", "Permanent snow and ice"),
+        },
+    ),
+    "esa_worldcover": (
+        [10, 20, 30, 40, 50, 60, 70, 80, 90, 95, 100],
+        {
+            10: (None, "Tree cover"),
+            40: (None, "Cropland"),
+            50: (None, "Built-up"),
+            60: (None, "Bare / sparse vegetation"),
+            95: (None, "Mangroves"),
+            100: (None, "Moss and lichen"),
+        },
+    ),
+    "modis_igbp": (
+        list(range(1, 18)),
+        {
+            1: (None, "Evergreen Needleleaf Forests"),
+            8: (None, "Woody Savannas"),
+            12: ("农田", "Croplands"),
+            13: (None, "Urban and Built-up Lands"),
+            14: (None, "Cropland/Natural Vegetation Mosaics"),
+            17: ("水体", "Water Bodies"),
+        },
+    ),
 }
 #: The colours each product's documentation gives for a few classes (#RRGGBB).
 TYPED_COLOURS = {

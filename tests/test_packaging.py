@@ -35,8 +35,9 @@ def test_an_installed_wheel_validates_a_config(tmp_path):
     import venv
 
     wheels = tmp_path / "dist"
-    built = subprocess.run([sys.executable, "-m", "build", "--wheel", "--outdir", str(wheels), str(ROOT)],
-                           capture_output=True, text=True)
+    built = subprocess.run(
+        [sys.executable, "-m", "build", "--wheel", "--outdir", str(wheels), str(ROOT)], capture_output=True, text=True
+    )
     assert built.returncode == 0, built.stderr[-3000:]
     (wheel,) = wheels.glob("swc_raster-*.whl")
     env = tmp_path / "venv"
@@ -48,8 +49,9 @@ def test_an_installed_wheel_validates_a_config(tmp_path):
         assert done.returncode == 0, done.stderr[-3000:]
     good = ROOT / "config/config.yaml"
     bad = tmp_path / "bad.yaml"
-    bad.write_text(good.read_text(encoding="utf-8").replace("erosion_unit: t/km2/a", "erosion_units: t/km2/a", 1),
-                   encoding="utf-8")
+    bad.write_text(
+        good.read_text(encoding="utf-8").replace("erosion_unit: t/km2/a", "erosion_units: t/km2/a", 1), encoding="utf-8"
+    )
     script = (
         "import sys\n"
         "from swc_raster.config import load_settings\n"

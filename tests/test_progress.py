@@ -28,16 +28,33 @@ from swc_raster.progress import (
 AREA_COLS = [f"area_grade{g}_km2" for g in range(1, 7)]
 
 
-def county_row(year: int, code: str, name: str, rate: float, *, land: float = 100.0,
-               level: str = "county", gap: float = 0.0, nodata: float = 0.0) -> dict[str, object]:
+def county_row(
+    year: int,
+    code: str,
+    name: str,
+    rate: float,
+    *,
+    land: float = 100.0,
+    level: str = "county",
+    gap: float = 0.0,
+    nodata: float = 0.0,
+) -> dict[str, object]:
     """A county_rates.csv row with the given rate (erosion split 40/30/15/10/5 % over grades 2–6)."""
     erosion = (land - gap) * (1 - rate / 100)
     split = np.array([0.4, 0.3, 0.15, 0.1, 0.05]) * erosion
     grade1 = land - gap - nodata - erosion
     return {
-        "year": year, "level": level, "county_code": code, "county_name": name,
-        "t_allowable_t_km2": 200.0, "land_area_km2": land, "erosion_area_km2": erosion, "rate_pct": rate,
-        **dict(zip(AREA_COLS, [grade1, *split])), "nodata_area_km2": nodata, "gap_area_km2": gap,
+        "year": year,
+        "level": level,
+        "county_code": code,
+        "county_name": name,
+        "t_allowable_t_km2": 200.0,
+        "land_area_km2": land,
+        "erosion_area_km2": erosion,
+        "rate_pct": rate,
+        **dict(zip(AREA_COLS, [grade1, *split])),
+        "nodata_area_km2": nodata,
+        "gap_area_km2": gap,
     }
 
 
@@ -48,20 +65,23 @@ def year_table(year: int, rates: dict[str, float], region_rate: float | None = N
     return pd.DataFrame(rows)
 
 
-TARGETS = pd.DataFrame({
-    "county_code": ["140502", "140521", "140500"],
-    "county_name": ["城区", "沁水县", "全市"],
-    "target_2025": [65.0, 70.0, 67.0],
-    "target_2035": [81.5, 80.0, 81.0],
-})
+TARGETS = pd.DataFrame(
+    {
+        "county_code": ["140502", "140521", "140500"],
+        "county_name": ["城区", "沁水县", "全市"],
+        "target_2025": [65.0, 70.0, 67.0],
+        "target_2035": [81.5, 80.0, 81.0],
+    }
+)
 
 
 # --------------------------------------------------------------------------- rates_by_year
 
 
 def test_rates_by_year_stacks_and_sorts():
-    tables = [year_table(y, {"140521": 70.0 + i, "140502": 60.0 + i}, 65.0 + i)
-              for i, y in enumerate([2023, 2021, 2022])]
+    tables = [
+        year_table(y, {"140521": 70.0 + i, "140502": 60.0 + i}, 65.0 + i) for i, y in enumerate([2023, 2021, 2022])
+    ]
     long = rates_by_year(tables)
     assert list(long["county_code"]) == ["140502"] * 3 + ["140521"] * 3 + ["140500"] * 3
     assert list(long["year"]) == [2021, 2022, 2023] * 3
@@ -94,11 +114,13 @@ def test_missing_column_and_no_table():
 
 
 def test_changes_between_consecutive_years():
-    long = rates_by_year([
-        year_table(2021, {"140502": 60.0}),
-        year_table(2022, {"140502": 61.0}),
-        year_table(2024, {"140502": 64.0}),
-    ])
+    long = rates_by_year(
+        [
+            year_table(2021, {"140502": 60.0}),
+            year_table(2022, {"140502": 61.0}),
+            year_table(2024, {"140502": 64.0}),
+        ]
+    )
     ch = changes(long)
     assert ch[["year_from", "year_to", "years_apart"]].values.tolist() == [[2021, 2022, 1], [2022, 2024, 2]]
     # rate 60 → 61 → 64: +1 pp then +3 pp
@@ -164,10 +186,12 @@ def test_trend_bad_input():
 
 
 def four_years() -> pd.DataFrame:
-    return rates_by_year([
-        year_table(y, {"140502": r, "140521": 75.0 - 0.5 * i}, region_rate=60.0 + 2 * i)
-        for i, (y, r) in enumerate(zip([2021, 2022, 2023, 2024], [60.0, 61.0, 63.0, 64.0]))
-    ])
+    return rates_by_year(
+        [
+            year_table(y, {"140502": r, "140521": 75.0 - 0.5 * i}, region_rate=60.0 + 2 * i)
+            for i, (y, r) in enumerate(zip([2021, 2022, 2023, 2024], [60.0, 61.0, 63.0, 64.0]))
+        ]
+    )
 
 
 def test_progress_by_hand():
@@ -205,18 +229,19 @@ def test_progress_by_hand():
 
 def _one_county(rates: dict[int, float], t2025: float, t2035: float = 90.0) -> pd.Series:
     long = rates_by_year([year_table(y, {"140502": r}) for y, r in rates.items()])
-    targets = pd.DataFrame({"county_code": ["140502"], "county_name": ["城区"],
-                            "target_2025": [t2025], "target_2035": [t2035]})
+    targets = pd.DataFrame(
+        {"county_code": ["140502"], "county_name": ["城区"], "target_2025": [t2025], "target_2035": [t2035]}
+    )
     return progress(long, targets).iloc[0]
 
 
 def test_status_boundaries():
     # 2023: 62, 2024: 64 → slope exactly 2 pp/yr
     two = {2023: 62.0, 2024: 64.0}
-    assert _one_county(two, 64.0)["status_2025"] == "met"            # latest == target → met
-    assert _one_county(two, 64.01)["status_2025"] == "on track"      # needs 0.01 pp/yr
-    assert _one_county(two, 66.0)["status_2025"] == "on track"       # needs exactly 2 = trend
-    assert _one_county(two, 66.01)["status_2025"] == "off track"     # needs 2.01 > 2
+    assert _one_county(two, 64.0)["status_2025"] == "met"  # latest == target → met
+    assert _one_county(two, 64.01)["status_2025"] == "on track"  # needs 0.01 pp/yr
+    assert _one_county(two, 66.0)["status_2025"] == "on track"  # needs exactly 2 = trend
+    assert _one_county(two, 66.01)["status_2025"] == "off track"  # needs 2.01 > 2
     # 2035 target 86: needs (86 − 64)/11 = 2 exactly (computed in floats) → on track
     assert _one_county(two, 60.0, 86.0)["status_2035"] == "on track"
     assert _one_county(two, 60.0, 86.02)["status_2035"] == "off track"
@@ -245,8 +270,9 @@ def test_target_year_passed():
 
 
 def test_missing_target_and_nan_rate():
-    long = rates_by_year([year_table(2023, {"140502": 60.0, "140599": 50.0}),
-                          year_table(2024, {"140502": 61.0, "140599": float("nan")})])
+    long = rates_by_year(
+        [year_table(2023, {"140502": 60.0, "140599": 50.0}), year_table(2024, {"140502": 61.0, "140599": float("nan")})]
+    )
     p = progress(long, TARGETS).set_index("county_code")
     assert p.loc["140599", "status_2025"] == "no target"
     # the NaN year is left out: one usable year
@@ -257,17 +283,27 @@ def test_missing_target_and_nan_rate():
 
 # --------------------------------------------------------------------------- chart
 
-JINCHENG = {"140502": ("城区", 72.0, 1.2), "140521": ("沁水县", 70.0, 1.3), "140522": ("阳城县", 66.0, 0.4),
-            "140524": ("陵川县", 60.0, 0.9), "140525": ("泽州县", 58.0, 1.6), "140581": ("高平市", 55.5, 2.4)}
+JINCHENG = {
+    "140502": ("城区", 72.0, 1.2),
+    "140521": ("沁水县", 70.0, 1.3),
+    "140522": ("阳城县", 66.0, 0.4),
+    "140524": ("陵川县", 60.0, 0.9),
+    "140525": ("泽州县", 58.0, 1.6),
+    "140581": ("高平市", 55.5, 2.4),
+}
 
 
 def jincheng_long() -> pd.DataFrame:
     tables = []
     for i, year in enumerate([2021, 2022, 2023, 2024]):
-        rows = [county_row(year, code, name, min(80.0, start + step * i))
-                for code, (name, start, step) in JINCHENG.items()]
-        rows.append(county_row(year, "140500", "全市", float(np.mean([r["rate_pct"] for r in rows])),
-                               land=600.0, level="region"))
+        rows = [
+            county_row(year, code, name, min(80.0, start + step * i)) for code, (name, start, step) in JINCHENG.items()
+        ]
+        rows.append(
+            county_row(
+                year, "140500", "全市", float(np.mean([r["rate_pct"] for r in rows])), land=600.0, level="region"
+            )
+        )
         tables.append(pd.DataFrame(rows))
     return rates_by_year(tables)
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
 from _publish_fixtures import COUNTIES, make_inputs, make_many_counties
+
 from swc_raster import fonts, grading
 from swc_raster.errors import InputError, InputFileError
 from swc_raster.tables import format_value
@@ -317,7 +317,6 @@ def _assert_clean_layout(result) -> None:
 def jincheng(tmp_path_factory):
     """All six Jincheng counties (城区 is small and lies inside 泽州县), as in the demo."""
     import geopandas as gpd
-
     from _publish_fixtures import BOUNDARIES
 
     codes = tuple(gpd.read_file(BOUNDARIES, layer="counties")["county_code"])
@@ -339,10 +338,17 @@ def test_small_county_gets_name_and_value_on_both_maps(jincheng, tmp_path):
     """城区 is small: it must still carry its name and value (smaller font or a leader line)."""
     from swc_raster import maps
 
-    rate = maps.rate_map(jincheng.county_rates_csv, jincheng.counties_gpkg, tmp_path / "r.png", tmp_path / "r.pdf",
-                         year=YEAR, demo=True)
-    gap = maps.target_gap_map(jincheng.target_comparison_csv, jincheng.counties_gpkg, tmp_path / "g.png",
-                              tmp_path / "g.pdf", year=YEAR, demo=True)
+    rate = maps.rate_map(
+        jincheng.county_rates_csv, jincheng.counties_gpkg, tmp_path / "r.png", tmp_path / "r.pdf", year=YEAR, demo=True
+    )
+    gap = maps.target_gap_map(
+        jincheng.target_comparison_csv,
+        jincheng.counties_gpkg,
+        tmp_path / "g.png",
+        tmp_path / "g.pdf",
+        year=YEAR,
+        demo=True,
+    )
     rates, comp = _rates(jincheng), _comparison(jincheng)
     counties = rates[rates["level"] == "county"]
     assert len(counties) == 6
@@ -625,7 +631,7 @@ def report(inputs, drawn, tmp_path_factory):
 def test_report_is_self_contained(report):
     text, parser, _ = report
     assert parser.refs, "no images embedded"
-    for tag, key, value in parser.refs:
+    for _tag, key, value in parser.refs:
         if key == "src":
             assert value.startswith("data:image/png;base64,"), value[:60]
         else:
@@ -676,7 +682,14 @@ def test_report_summary_method_and_banner(report, inputs):
     t_rows = {row[0]: row[2] for row in parser.tables["t-table"][1:]}
     assert t_rows == {"140502": "200", "140525": "200", "140581": "1,000"}
     # rates by year: one row per county, one column per year, then the change
-    assert parser.tables["multi-1"][0] == ["行政区划代码", "县（市、区）", "2021年", "2022年", "2023年", "2021–2023年变化 (百分点)"]
+    assert parser.tables["multi-1"][0] == [
+        "行政区划代码",
+        "县（市、区）",
+        "2021年",
+        "2022年",
+        "2023年",
+        "2021–2023年变化 (百分点)",
+    ]
     assert parser.tables["multi-1"][1] == ["140500", "晋城市", "63.12", "64.50", "65.69", "+2.57"]
 
 
@@ -729,7 +742,7 @@ def test_report_multi_year_section_in_chinese(inputs, drawn, tmp_path):
     _, maps_out = drawn
     base = _rates(inputs)
     years = []
-    for k, year in enumerate((2021, 2022, YEAR)):
+    for year in (2021, 2022, YEAR):
         t = base.copy()
         t["year"] = year
         t["rate_pct"] = t["rate_pct"] - (YEAR - year) * (0.5 + 0.1 * np.arange(len(t)))

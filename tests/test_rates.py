@@ -13,16 +13,25 @@ def _crosstab(areas_by_grade: dict[str, list[float]]) -> xr.DataArray:
     data = np.zeros((len(codes), 2, 8))
     for i, c in enumerate(codes):
         data[i, 1, :] = areas_by_grade[c]  # all in land-cover class 1
-    return xr.DataArray(data, dims=("county_code", "landcover_code", "grade_code"),
-                        coords={"county_code": codes, "landcover_code": [0, 1], "grade_code": list(range(8))})
+    return xr.DataArray(
+        data,
+        dims=("county_code", "landcover_code", "grade_code"),
+        coords={"county_code": codes, "landcover_code": [0, 1], "grade_code": list(range(8))},
+    )
 
 
 def test_rate_formula_and_region_is_area_weighted():
     #            nodata g1   g2  g3  g4  g5  g6  gap
-    big = [10.0, 590, 300, 80, 15, 4, 1, 0]    # land 1000, erosion 400 → 60 %
-    small = [0.0, 90, 10, 0, 0, 0, 0, 0]       # land 100, erosion 10 → 90 %
-    table = county_rates(_crosstab({"A": big, "B": small}), {"A": "甲", "B": "乙"}, {"A": 200, "B": 200},
-                         year=2023, region_code="R", region_name="全区")
+    big = [10.0, 590, 300, 80, 15, 4, 1, 0]  # land 1000, erosion 400 → 60 %
+    small = [0.0, 90, 10, 0, 0, 0, 0, 0]  # land 100, erosion 10 → 90 %
+    table = county_rates(
+        _crosstab({"A": big, "B": small}),
+        {"A": "甲", "B": "乙"},
+        {"A": 200, "B": 200},
+        year=2023,
+        region_code="R",
+        region_name="全区",
+    )
     a, b, r = (table.iloc[i] for i in range(3))
     assert a.land_area_km2 == 1000 and a.erosion_area_km2 == 400 and a.rate_pct == pytest.approx(60.0)
     assert b.rate_pct == pytest.approx(90.0)
@@ -33,8 +42,9 @@ def test_rate_formula_and_region_is_area_weighted():
 
 def test_gap_is_left_out_of_the_rate():
     # land 100 of which 10 gap; erosion 18 of 90 assessed → 80 %.
-    table = county_rates(_crosstab({"A": [0, 72, 18, 0, 0, 0, 0, 10]}), {"A": "甲"}, {"A": 200},
-                         year=1, region_code="R", region_name="R")
+    table = county_rates(
+        _crosstab({"A": [0, 72, 18, 0, 0, 0, 0, 10]}), {"A": "甲"}, {"A": 200}, year=1, region_code="R", region_name="R"
+    )
     assert table.iloc[0].gap_area_km2 == 10 and table.iloc[0].rate_pct == pytest.approx(80.0)
 
 

@@ -18,14 +18,24 @@ def test_a_gauss_krueger_grade_raster_lands_where_it_belongs_in_the_albers_map(t
     grades = np.full((height, width), 2, dtype="uint8")
     grades[:, width // 2 :] = 5
     grades[:10, :] = 255
-    profile = {"driver": "GTiff", "width": width, "height": height, "count": 1, "dtype": "uint8", "nodata": 255,
-               "crs": GK114, "transform": from_origin(480_000.0, y0, res, res)}
+    profile = {
+        "driver": "GTiff",
+        "width": width,
+        "height": height,
+        "count": 1,
+        "dtype": "uint8",
+        "nodata": 255,
+        "crs": GK114,
+        "transform": from_origin(480_000.0, y0, res, res),
+    }
     tif = tmp_path / "grade.tif"
     with rasterio.open(tif, "w", **profile) as dst:
         dst.write(grades, 1)
     to_albers = pyproj.Transformer.from_crs("EPSG:4547", ALBERS, always_xy=True)
-    corners = [to_albers.transform(x, y) for x, y in ((480_000, y0), (520_000, y0), (480_000, y0 - 30_000),
-                                                      (520_000, y0 - 30_000))]
+    corners = [
+        to_albers.transform(x, y)
+        for x, y in ((480_000, y0), (520_000, y0), (480_000, y0 - 30_000), (520_000, y0 - 30_000))
+    ]
     xs, ys = zip(*corners)
     frame = _Frame.around((min(xs), min(ys), max(xs), max(ys)))
     image = _grade_image(tif, pyproj.CRS.from_user_input(ALBERS), frame, budget_bytes=5_000_000)

@@ -29,25 +29,61 @@ def national_case(tmp, split):
     centres = np.array([[p.centroid.x, p.centroid.y] for p in polys])
     province = np.argmin(((centres[:, None, :] - seeds[None]) ** 2).sum(-1), axis=1)
     codes = [f"{11 + p:02d}{i:04d}" for i, p in enumerate(province)]
-    gdf = gpd.GeoDataFrame({"county_code": codes, "county_name": [f"县{i}" for i in range(N_COUNTIES)],
-                            "province_code": [f"{11 + p:02d}0000" for p in province]}, geometry=polys, crs="EPSG:4326")
+    gdf = gpd.GeoDataFrame(
+        {
+            "county_code": codes,
+            "county_name": [f"县{i}" for i in range(N_COUNTIES)],
+            "province_code": [f"{11 + p:02d}0000" for p in province],
+        },
+        geometry=polys,
+        crs="EPSG:4326",
+    )
     gdf.to_file(tmp / "china.gpkg", layer="counties")
-    pd.DataFrame({"county_code": codes + ["100000"], "county_name": list(gdf.county_name) + ["全国"],
-                  "target_2025": 73.0, "target_2035": 75.0}).to_csv(tmp / "targets.csv", index=False)
+    pd.DataFrame(
+        {
+            "county_code": codes + ["100000"],
+            "county_name": list(gdf.county_name) + ["全国"],
+            "target_2025": 73.0,
+            "target_2035": 75.0,
+        }
+    ).to_csv(tmp / "targets.csv", index=False)
     t = from_origin(xmin - 1, ymax + 1, 0.5, 0.5)
     write(tmp / "lc.tif", np.ones((74, 128), "uint8"), "EPSG:4326", t, 0)
     write(tmp / "ero.tif", np.full((74, 128), 300.0, "float32"), "EPSG:4326", t, -9999.0)
-    cfg = {"region": {"code": "100000", "name": "全国"}, "boundaries": {"path": str(tmp / "china.gpkg"), "layer": "counties"},
-           "targets": str(tmp / "targets.csv"), "landcover_legend": str(ROOT / "config/landcover_legend.csv"),
-           "split": split,
-           "years": [{"year": 2024, "landcover": str(tmp / "lc.tif"), "erosion": str(tmp / "ero.tif"), "erosion_unit": "t/km2/a"}]}
+    cfg = {
+        "region": {"code": "100000", "name": "全国"},
+        "boundaries": {"path": str(tmp / "china.gpkg"), "layer": "counties"},
+        "targets": str(tmp / "targets.csv"),
+        "landcover_legend": str(ROOT / "config/landcover_legend.csv"),
+        "split": split,
+        "years": [
+            {"year": 2024, "landcover": str(tmp / "lc.tif"), "erosion": str(tmp / "ero.tif"), "erosion_unit": "t/km2/a"}
+        ],
+    }
     (tmp / "national.yaml").write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
     return tmp / "national.yaml"
 
 
 def dry_run(tmp, config):
-    return subprocess.run([sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"), "-n", "--cores", "2",
-                           "--directory", str(tmp), "--configfile", str(config)], capture_output=True, text=True, cwd=tmp)
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "snakemake",
+            "--snakefile",
+            str(ROOT / "Snakefile"),
+            "-n",
+            "--cores",
+            "2",
+            "--directory",
+            str(tmp),
+            "--configfile",
+            str(config),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp,
+    )
 
 
 @pytest.mark.workflow

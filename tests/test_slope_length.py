@@ -16,7 +16,9 @@ from affine import Affine
 
 from swc_raster import slope_length as sl
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "invest_sdr_willamette_extract.npz"  # beside the checkout
+DATA = (
+    Path(__file__).resolve().parents[2] / "shared" / "data" / "invest_sdr_willamette_extract.npz"
+)  # beside the checkout
 
 
 def m_of(theta: float) -> float:
@@ -55,10 +57,17 @@ def test_axis_plane_L_per_cell_and_area_mean(length, theta, res, direction):
     n = round(length / res)
     # the k-th cell below the divide is the segment from (k−1)·res to k·res
     expected_line = np.array([segment((k - 1) * res, k * res, m) for k in range(1, n + 1)])
-    expected = {"S": expected_line[:, None], "N": expected_line[::-1, None],
-                "E": expected_line[None, :], "W": expected_line[None, ::-1]}[direction]
-    S = 21.91 * math.sin(math.radians(theta)) - 0.96 if theta >= 10 else (
-        16.8 * math.sin(math.radians(theta)) - 0.5 if theta >= 5 else 10.8 * math.sin(math.radians(theta)) + 0.03)
+    expected = {
+        "S": expected_line[:, None],
+        "N": expected_line[::-1, None],
+        "E": expected_line[None, :],
+        "W": expected_line[None, ::-1],
+    }[direction]
+    S = (
+        21.91 * math.sin(math.radians(theta)) - 0.96
+        if theta >= 10
+        else (16.8 * math.sin(math.radians(theta)) - 0.5 if theta >= 5 else 10.8 * math.sin(math.radians(theta)) + 0.03)
+    )
     L = r.ls / S
     np.testing.assert_allclose(L, np.broadcast_to(expected, L.shape), rtol=0.01)
     assert L.mean() == pytest.approx((length / 22.13) ** m, rel=0.01)
@@ -85,8 +94,11 @@ def test_diagonal_plane_L_per_cell_and_area_mean(length, theta, res, flip):
     m = m_of(theta)
     d = res * math.sqrt(2)
     expected = np.array([segment(k * d, (k + 1) * d, m) for k in range(n)])[rows]
-    S = 21.91 * math.sin(math.radians(theta)) - 0.96 if theta >= 10 else (
-        16.8 * math.sin(math.radians(theta)) - 0.5 if theta >= 5 else 10.8 * math.sin(math.radians(theta)) + 0.03)
+    S = (
+        21.91 * math.sin(math.radians(theta)) - 0.96
+        if theta >= 10
+        else (16.8 * math.sin(math.radians(theta)) - 0.5 if theta >= 5 else 10.8 * math.sin(math.radians(theta)) + 0.03)
+    )
     L = r.ls / S
     assert np.isfinite(L[inside]).all() and np.isnan(L[~inside]).all()
     np.testing.assert_allclose(L[inside], expected[inside], rtol=0.01)
@@ -139,8 +151,13 @@ def test_every_valid_cell_of_a_real_dem_gets_LS():
     assert np.isnan(r.ls[~valid]).all()
     # next to the holes and the edge too: the cells with a missing 3×3 neighbour
     p = np.pad(valid, 1)
-    ring = valid & ~np.logical_and.reduce([p[1 + dr : 1 + dr + valid.shape[0], 1 + dc : 1 + dc + valid.shape[1]]
-                                           for dr in (-1, 0, 1) for dc in (-1, 0, 1)])
+    ring = valid & ~np.logical_and.reduce(
+        [
+            p[1 + dr : 1 + dr + valid.shape[0], 1 + dc : 1 + dc + valid.shape[1]]
+            for dr in (-1, 0, 1)
+            for dc in (-1, 0, 1)
+        ]
+    )
     assert ring.sum() > 3000 and np.isfinite(r.ls[ring]).all()
 
 
@@ -199,8 +216,12 @@ def test_flats_of_a_real_dem_drain_without_a_dominant_direction():
     z = np.where(dem == -9999.0, np.nan, filled)
     # flat cells (pyflwdir's filling, checked here with numpy): no lower valid neighbour, all 8 valid
     p = np.pad(z, 1, constant_values=np.nan)
-    neigh = [p[1 + dr : 1 + dr + z.shape[0], 1 + dc : 1 + dc + z.shape[1]]
-             for dr in (-1, 0, 1) for dc in (-1, 0, 1) if (dr, dc) != (0, 0)]
+    neigh = [
+        p[1 + dr : 1 + dr + z.shape[0], 1 + dc : 1 + dc + z.shape[1]]
+        for dr in (-1, 0, 1)
+        for dc in (-1, 0, 1)
+        if (dr, dc) != (0, 0)
+    ]
     flat = np.isfinite(z) & np.logical_and.reduce([np.isfinite(q) & (q >= z) for q in neigh])
     assert flat.sum() > 1000
     dirs = sl.flow_directions(np.where(np.isfinite(z), dem, np.nan), 30.0, 30.0)

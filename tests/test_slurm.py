@@ -39,16 +39,31 @@ ROOT = Path(__file__).resolve().parents[1]
 CLUSTER = ROOT / "tests/slurm/cluster.sh"
 CONFIG = ROOT / "tests/slurm/config.yaml"
 YEAR = "2023"
-TARGETS = [f"results/{YEAR}/county_rates.csv", f"results/{YEAR}/erosion_by_landcover.csv",
-           f"results/{YEAR}/erosion_grade.tif"]
+TARGETS = [
+    f"results/{YEAR}/county_rates.csv",
+    f"results/{YEAR}/erosion_by_landcover.csv",
+    f"results/{YEAR}/erosion_grade.tif",
+]
 CANCELLED_RULE = "crosstab"  # counts for seconds before it writes: killed mid-run, on the path to the rates
 STARVED_RULE = "county_rates"  # one job: its first attempt gets too little memory
 STARVED_MEM = f"{STARVED_RULE}:mem_mb=50 if attempt == 1 else 1000"
 RUN_TIMEOUT_S = 900  # a run of this size takes a few minutes; a hang (a lost job state) fails the test
-SNAKEMAKE = [sys.executable, "-m", "snakemake", *TARGETS, "--snakefile", str(ROOT / "Snakefile"),
-             "--configfile", str(CONFIG)]
-ON_CLUSTER = ["--profile", str(ROOT / "tests/slurm/profile"),
-              "--workflow-profile", str(ROOT / "workflow/profiles/slurm")]
+SNAKEMAKE = [
+    sys.executable,
+    "-m",
+    "snakemake",
+    *TARGETS,
+    "--snakefile",
+    str(ROOT / "Snakefile"),
+    "--configfile",
+    str(CONFIG),
+]
+ON_CLUSTER = [
+    "--profile",
+    str(ROOT / "tests/slurm/profile"),
+    "--workflow-profile",
+    str(ROOT / "workflow/profiles/slurm"),
+]
 TIMES: dict[str, float] = {}
 
 
@@ -75,7 +90,7 @@ def workdir(parent: Path, name: str, inputs_from: Path | None = None) -> Path:
 
 def snakemake(path: Path, *extra: str) -> subprocess.Popen:
     """Start Snakemake in ``path``; its output goes to ``path/run.log``."""
-    log = open(path / "run.log", "w")
+    log = open(path / "run.log", "w")  # noqa: SIM115 -- the child process writes to it after we return
     return subprocess.Popen([*SNAKEMAKE, *extra], cwd=path, stdout=log, stderr=subprocess.STDOUT, text=True)
 
 
@@ -85,8 +100,10 @@ def finish(run: subprocess.Popen, path: Path, label: str, started: float) -> tup
     except subprocess.TimeoutExpired:
         run.kill()
         run.wait()
-        pytest.fail(f"{label}: Snakemake still running after {RUN_TIMEOUT_S} s (a job state it never saw?):\n"
-                    + (path / "run.log").read_text()[-4000:])
+        pytest.fail(
+            f"{label}: Snakemake still running after {RUN_TIMEOUT_S} s (a job state it never saw?):\n"
+            + (path / "run.log").read_text()[-4000:]
+        )
     TIMES[label] = time.monotonic() - started
     return code, (path / "run.log").read_text()
 
@@ -107,8 +124,9 @@ def job_outputs(log: str, rule: str) -> list[str]:
 
 def sacct(job: int) -> dict[str, str]:
     """SLURM's own record of a job (accounting database), independent of Snakemake."""
-    out = subprocess.run(["sacct", "-X", "-n", "-P", "-j", str(job), "-o", "State,Comment"],
-                         capture_output=True, text=True, check=True).stdout.strip()
+    out = subprocess.run(
+        ["sacct", "-X", "-n", "-P", "-j", str(job), "-o", "State,Comment"], capture_output=True, text=True, check=True
+    ).stdout.strip()
     state, comment = out.split("|", 1)
     return {"state": state.split()[0], "comment": comment}
 
@@ -234,8 +252,10 @@ def test_cluster_tables_equal_the_local_run(local, rerun, table):
 
 def test_cluster_grade_raster_equals_the_local_run(local, rerun):
     assert rerun["code"] == 0, rerun["log"][-4000:]
-    with rasterio.open(rerun["path"] / "results" / YEAR / "erosion_grade.tif") as a, \
-            rasterio.open(local / "results" / YEAR / "erosion_grade.tif") as b:
+    with (
+        rasterio.open(rerun["path"] / "results" / YEAR / "erosion_grade.tif") as a,
+        rasterio.open(local / "results" / YEAR / "erosion_grade.tif") as b,
+    ):
         assert (a.crs, a.transform, a.nodata, a.dtypes) == (b.crs, b.transform, b.nodata, b.dtypes)
         grades_a, grades_b = a.read(1), b.read(1)
     assert len(np.unique(grades_b)) > 3  # several grades, not a blank raster

@@ -54,10 +54,23 @@ def test_unknown_and_missing_counties_are_named(tmp_path, counties):
 
 
 def test_compare_gap_and_met():
-    rates = pd.DataFrame({"year": [2023, 2023], "level": ["county", "region"], "county_code": ["1", "R"],
-                          "county_name": ["a", "r"], "rate_pct": [65.0, 70.0]})
-    targets = pd.DataFrame({"county_code": ["1", "R"], "county_name": ["a", "r"],
-                            "target_2025": [64.83, 71.0], "target_2035": [80.0, 81.5]})
+    rates = pd.DataFrame(
+        {
+            "year": [2023, 2023],
+            "level": ["county", "region"],
+            "county_code": ["1", "R"],
+            "county_name": ["a", "r"],
+            "rate_pct": [65.0, 70.0],
+        }
+    )
+    targets = pd.DataFrame(
+        {
+            "county_code": ["1", "R"],
+            "county_name": ["a", "r"],
+            "target_2025": [64.83, 71.0],
+            "target_2035": [80.0, 81.5],
+        }
+    )
     out = compare(rates, targets)
     assert out.gap_2025_pp.tolist() == pytest.approx([0.17, -1.0])
     assert out.met_2025.tolist() == [True, False] and out.met_2035.tolist() == [False, False]

@@ -24,42 +24,66 @@ ORIGIN = (600_000.0, 4_000_000.0)
 def from_origin(west: float, north: float, xsize: float, ysize: float) -> Affine:
     return Affine(xsize, 0.0, west, 0.0, -ysize, north)
 
+
 # 6 × 7 grid.  Zones: 1 = county A (left), 2 = county B (right), 0 = outside.
-ZONES = np.array([
-    [0, 1, 1, 1, 2, 2, 0],
-    [1, 1, 1, 1, 2, 2, 2],
-    [1, 1, 1, 2, 2, 2, 2],
-    [1, 1, 1, 2, 2, 2, 2],
-    [0, 1, 1, 2, 2, 2, 0],
-    [0, 0, 1, 2, 2, 0, 0],
-], dtype=np.uint16)
+ZONES = np.array(
+    [
+        [0, 1, 1, 1, 2, 2, 0],
+        [1, 1, 1, 1, 2, 2, 2],
+        [1, 1, 1, 2, 2, 2, 2],
+        [1, 1, 1, 2, 2, 2, 2],
+        [0, 1, 1, 2, 2, 2, 0],
+        [0, 0, 1, 2, 2, 0, 0],
+    ],
+    dtype=np.uint16,
+)
 CODES = {1: "140502", 2: "140521"}
 
 # Earlier year.  255 outside; inside: grades 1–6, one no-data pixel (0), one gap pixel (7).
-G_FROM = np.array([
-    [255, 1, 2, 3, 1, 1, 255],
-    [2,   2, 3, 4, 1, 2, 3],
-    [1,   1, 5, 6, 2, 2, 1],
-    [1,   0, 2, 2, 7, 3, 1],
-    [255, 1, 1, 2, 2, 4, 255],
-    [255, 255, 3, 1, 1, 255, 255],
-], dtype=np.uint8)
+G_FROM = np.array(
+    [
+        [255, 1, 2, 3, 1, 1, 255],
+        [2, 2, 3, 4, 1, 2, 3],
+        [1, 1, 5, 6, 2, 2, 1],
+        [1, 0, 2, 2, 7, 3, 1],
+        [255, 1, 1, 2, 2, 4, 255],
+        [255, 255, 3, 1, 1, 255, 255],
+    ],
+    dtype=np.uint8,
+)
 # Later year: some pixels improve, some worsen; one county-B pixel is 255 (outside
 # the region in that year's raster — must still be counted, as "unknown").
-G_TO = np.array([
-    [255, 1, 1, 3, 1, 1, 255],
-    [1,   2, 2, 4, 2, 2, 3],
-    [1,   1, 3, 5, 1, 2, 1],
-    [1,   1, 2, 3, 1, 3, 1],
-    [255, 1, 1, 2, 2, 255, 255],
-    [255, 255, 3, 1, 1, 255, 255],
-], dtype=np.uint8)
+G_TO = np.array(
+    [
+        [255, 1, 1, 3, 1, 1, 255],
+        [1, 2, 2, 4, 2, 2, 3],
+        [1, 1, 3, 5, 1, 2, 1],
+        [1, 1, 2, 3, 1, 3, 1],
+        [255, 1, 1, 2, 2, 255, 255],
+        [255, 255, 3, 1, 1, 255, 255],
+    ],
+    dtype=np.uint8,
+)
 
 
-def _write(path: Path, array: np.ndarray, *, crs: str = ALBERS, origin: tuple[float, float] = ORIGIN,
-           res: float = RES, nodata: float | None = 255) -> Path:
-    profile = {"driver": "GTiff", "width": array.shape[1], "height": array.shape[0], "count": 1,
-               "dtype": array.dtype.name, "crs": crs, "transform": from_origin(*origin, res, res)}
+def _write(
+    path: Path,
+    array: np.ndarray,
+    *,
+    crs: str = ALBERS,
+    origin: tuple[float, float] = ORIGIN,
+    res: float = RES,
+    nodata: float | None = 255,
+) -> Path:
+    profile = {
+        "driver": "GTiff",
+        "width": array.shape[1],
+        "height": array.shape[0],
+        "count": 1,
+        "dtype": array.dtype.name,
+        "crs": crs,
+        "transform": from_origin(*origin, res, res),
+    }
     if nodata is not None:
         profile["nodata"] = nodata
     with rasterio.open(path, "w", **profile) as dst:
@@ -69,8 +93,11 @@ def _write(path: Path, array: np.ndarray, *, crs: str = ALBERS, origin: tuple[fl
 
 @pytest.fixture()
 def rasters(tmp_path: Path) -> tuple[Path, Path, Path]:
-    return (_write(tmp_path / "2021_grade.tif", G_FROM), _write(tmp_path / "2024_grade.tif", G_TO),
-            _write(tmp_path / "zones.tif", ZONES, nodata=None))
+    return (
+        _write(tmp_path / "2021_grade.tif", G_FROM),
+        _write(tmp_path / "2024_grade.tif", G_TO),
+        _write(tmp_path / "zones.tif", ZONES, nodata=None),
+    )
 
 
 def _brute_force(zones: np.ndarray, g_from: np.ndarray, g_to: np.ndarray, codes: dict[int, str]) -> Counter:
@@ -115,7 +142,7 @@ def test_matrix_sums_to_land_area_and_reproduces_both_years(rasters):
     table = transition_matrix(f, t, z, CODES, window_size=4)
     for zone, code in CODES.items():
         sub = table[table["county_code"] == code]
-        inside = ZONES == zone
+        inside = zone == ZONES
         # Σ area = county area on the grid: 16 cells for A, 18 for B (counted by hand from ZONES)
         assert int(inside.sum()) == {1: 16, 2: 18}[zone]
         assert sub["area_km2"].sum() == pytest.approx(inside.sum() * CELL_KM2)
@@ -221,14 +248,17 @@ def test_change_map_codes_and_format(tmp_path, rasters):
         assert ds.block_shapes[0] == (256, 256)
         assert ds.transform == from_origin(*ORIGIN, RES, RES)
     # by hand, per pixel rule: 1 improved, 2 unchanged, 3 worsened, 0 unknown, 255 both outside
-    expected = np.array([
-        [255, 2, 1, 2, 2, 2, 255],
-        [1,   2, 1, 2, 3, 2, 2],
-        [2,   2, 1, 1, 1, 2, 2],
-        [2,   0, 2, 3, 0, 2, 2],
-        [255, 2, 2, 2, 2, 0, 255],
-        [255, 255, 2, 2, 2, 255, 255],
-    ], dtype=np.uint8)
+    expected = np.array(
+        [
+            [255, 2, 1, 2, 2, 2, 255],
+            [1, 2, 1, 2, 3, 2, 2],
+            [2, 2, 1, 1, 1, 2, 2],
+            [2, 0, 2, 3, 0, 2, 2],
+            [255, 2, 2, 2, 2, 0, 255],
+            [255, 255, 2, 2, 2, 255, 255],
+        ],
+        dtype=np.uint8,
+    )
     np.testing.assert_array_equal(got, expected)
     assert sorted(p.name for p in out.parent.iterdir()) == ["change_2021_2024.tif"]
 

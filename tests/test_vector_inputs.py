@@ -111,24 +111,36 @@ def _write(tmp_path: Path, name: str, rows: dict, geoms: list, crs: str | None =
 
 
 def _counties():
-    return gpd.GeoDataFrame({"county_code": list(COUNTIES)}, geometry=[_polygon(r) for r in COUNTIES.values()],
-                            crs=ALBERS)
+    return gpd.GeoDataFrame(
+        {"county_code": list(COUNTIES)}, geometry=[_polygon(r) for r in COUNTIES.values()], crs=ALBERS
+    )
 
 
 @pytest.fixture
 def files(tmp_path):
     landuse = _write(tmp_path, "landuse", {"DLBM": [c for c, _, _ in LANDUSE]}, [_polygon(r) for *_, r in LANDUSE])
-    patches = _write(tmp_path, "patches", {"QSQD": [p[0] for p in PATCHES], "modulus": [p[2] for p in PATCHES]},
-                     [_polygon(p[3]) for p in PATCHES])
+    patches = _write(
+        tmp_path,
+        "patches",
+        {"QSQD": [p[0] for p in PATCHES], "modulus": [p[2] for p in PATCHES]},
+        [_polygon(p[3]) for p in PATCHES],
+    )
     return landuse, patches
 
 
 def _read(files, **patch_kwargs):
     landuse_path, patches_path = files
-    landuse = read_landuse_polygons(landuse_path, layer="data", analysis_crs=ALBERS, code_field="DLBM",
-                                    code_map=read_code_map("gbt21010_8"), legend_codes=LEGEND.codes)
-    patches = read_erosion_patches(patches_path, layer="data", analysis_crs=ALBERS,
-                                   **(patch_kwargs or {"grade_field": "QSQD"}))
+    landuse = read_landuse_polygons(
+        landuse_path,
+        layer="data",
+        analysis_crs=ALBERS,
+        code_field="DLBM",
+        code_map=read_code_map("gbt21010_8"),
+        legend_codes=LEGEND.codes,
+    )
+    patches = read_erosion_patches(
+        patches_path, layer="data", analysis_crs=ALBERS, **(patch_kwargs or {"grade_field": "QSQD"})
+    )
     return landuse, patches
 
 
@@ -141,16 +153,18 @@ def _assert_table_equals(table, expected):
 @pytest.mark.parametrize("uncovered, uncovered_grade", [("slight", 1), ("gap", 7)])
 def test_exact_overlay_equals_rectangle_arithmetic(files, uncovered, uncovered_grade):
     landuse, patches = _read(files)
-    table = crosstab_exact(_counties(), patches, landuse=landuse, legend_codes=LEGEND.codes, t_by_county=T,
-                           uncovered=uncovered)
+    table = crosstab_exact(
+        _counties(), patches, landuse=landuse, legend_codes=LEGEND.codes, t_by_county=T, uncovered=uncovered
+    )
     _assert_table_equals(table, _expected(uncovered_grade, lambda c, p: p[1]))
     assert table.sum(["landcover_code", "grade_code"]).values.tolist() == pytest.approx([100.0, 100.0], abs=1e-9)
 
 
 def test_a_few_cells_worked_out_by_hand(files):
     landuse, patches = _read(files)
-    table = crosstab_exact(_counties(), patches, landuse=landuse, legend_codes=LEGEND.codes, t_by_county=T,
-                           uncovered="slight")
+    table = crosstab_exact(
+        _counties(), patches, landuse=landuse, legend_codes=LEGEND.codes, t_by_county=T, uncovered="slight"
+    )
     cell = lambda c, lc, g: table.sel(county_code=c, landcover_code=lc, grade_code=g).item()  # noqa: E731
     # 旱地 in the ring: (1..9)×(1..5) = 32, less the land-use hole 2×2 and the ring's hole 4×2 → 20
     assert cell("A", 1, 3) == pytest.approx(20.0, abs=1e-9)
@@ -167,8 +181,9 @@ def test_county_rates_from_the_overlay(files, uncovered, rate_a, rate_b):
     # A: eroded = ring 48 + P2's 1 km² + the severe island 1 = 50 of 100.  B: P2's 1 + 8 = 9 eroded;
     # patches cover 15 km² of B (with the 6 km² 微度 patch), so with "gap" the rate is (15 − 9) / 15.
     landuse, patches = _read(files)
-    table = crosstab_exact(_counties(), patches, landuse=landuse, legend_codes=LEGEND.codes, t_by_county=T,
-                           uncovered=uncovered)
+    table = crosstab_exact(
+        _counties(), patches, landuse=landuse, legend_codes=LEGEND.codes, t_by_county=T, uncovered=uncovered
+    )
     out = rates.county_rates(table, {"A": "甲", "B": "乙"}, T, year=2024, region_code="R", region_name="区")
     assert out.rate_pct.tolist()[:2] == pytest.approx([rate_a, rate_b], abs=1e-9)
     assert out.land_area_km2.tolist() == pytest.approx([100.0, 100.0, 200.0], abs=1e-9)
@@ -178,8 +193,9 @@ def test_moduli_are_graded_with_each_countys_t(files):
     # 3 t/ha/a = 300 t/km²/a: 轻度 where T = 200 (A), 微度 where T = 1000 (B); so B has no erosion at all.
     landuse, patches = _read(files, modulus_field="modulus", modulus_unit="t/ha/a")
     t = {"A": 200.0, "B": 1000.0}
-    table = crosstab_exact(_counties(), patches, landuse=landuse, legend_codes=LEGEND.codes, t_by_county=t,
-                           uncovered="slight")
+    table = crosstab_exact(
+        _counties(), patches, landuse=landuse, legend_codes=LEGEND.codes, t_by_county=t, uncovered="slight"
+    )
     grade = {"3": 3, "轻度": 2, "6": 6, "微度": 1}
 
     def graded(county, p):
@@ -202,8 +218,9 @@ def test_rasterized_fallback_equals_the_overlay_on_grid_aligned_polygons(files):
 
 def test_without_land_use_all_land_is_unclassified(files):
     _, patches = _read(files)
-    table = crosstab_exact(_counties(), patches, landuse=None, legend_codes=LEGEND.codes, t_by_county=T,
-                           uncovered="slight")
+    table = crosstab_exact(
+        _counties(), patches, landuse=None, legend_codes=LEGEND.codes, t_by_county=T, uncovered="slight"
+    )
     assert table.sel(landcover_code=0).sum().item() == pytest.approx(200.0, abs=1e-9)
     assert table.sel(county_code="A", landcover_code=0, grade_code=3).item() == pytest.approx(48.0, abs=1e-9)
 
@@ -217,8 +234,14 @@ def test_survey_codes_map_to_first_level_and_bulletin_classes():
 
 def test_codes_from_a_number_field_get_their_leading_zero(tmp_path):
     path = _write(tmp_path, "lu", {"DLBM": [101, 301]}, [_polygon([((0, 0, 1, 1), 1)]), _polygon([((1, 0, 2, 1), 1)])])
-    lu = read_landuse_polygons(path, layer="data", analysis_crs=ALBERS, code_field="DLBM",
-                               code_map=read_code_map("gbt21010"), legend_codes=read_legend("gbt21010").codes)
+    lu = read_landuse_polygons(
+        path,
+        layer="data",
+        analysis_crs=ALBERS,
+        code_field="DLBM",
+        code_map=read_code_map("gbt21010"),
+        legend_codes=read_legend("gbt21010").codes,
+    )
     assert lu.code.tolist() == [1, 3]
 
 
@@ -236,23 +259,37 @@ def test_an_unknown_grade_value_is_refused(tmp_path):
     path = _write(tmp_path, "p", {"QSQD": ["2", "7"]}, [_polygon([((0, 0, 1, 1), 1)]), _polygon([((1, 0, 2, 1), 1)])])
     with pytest.raises(InputError, match=r"value\(s\) \['7'\].*grade code table"):
         read_erosion_patches(path, layer="data", analysis_crs=ALBERS, grade_field="QSQD")
-    own = read_erosion_patches(path, layer="data", analysis_crs=ALBERS, grade_field="QSQD",
-                               grade_codes={"2": 2, "7": 6})  # a product's own codes, declared
+    own = read_erosion_patches(
+        path, layer="data", analysis_crs=ALBERS, grade_field="QSQD", grade_codes={"2": 2, "7": 6}
+    )  # a product's own codes, declared
     assert own.grade.tolist() == [2, 6]
 
 
 def test_an_unknown_survey_code_is_refused(tmp_path):
-    path = _write(tmp_path, "lu", {"DLBM": ["0101", "0199"]},
-                  [_polygon([((0, 0, 1, 1), 1)]), _polygon([((1, 0, 2, 1), 1)])])
+    path = _write(
+        tmp_path, "lu", {"DLBM": ["0101", "0199"]}, [_polygon([((0, 0, 1, 1), 1)]), _polygon([((1, 0, 2, 1), 1)])]
+    )
     with pytest.raises(InputError, match=r"does not know: '0199' \(1 polygons\)"):
-        read_landuse_polygons(path, layer="data", analysis_crs=ALBERS, code_field="DLBM",
-                              code_map=read_code_map("gbt21010_8"), legend_codes=LEGEND.codes)
+        read_landuse_polygons(
+            path,
+            layer="data",
+            analysis_crs=ALBERS,
+            code_field="DLBM",
+            code_map=read_code_map("gbt21010_8"),
+            legend_codes=LEGEND.codes,
+        )
 
 
 def test_a_mapping_onto_codes_the_legend_lacks_is_refused(files):
     with pytest.raises(InputError, match=r"onto \[9, 10, 11, 12\], which the legend lacks"):
-        read_landuse_polygons(files[0], layer="data", analysis_crs=ALBERS, code_field="DLBM",
-                              code_map=read_code_map("gbt21010"), legend_codes=LEGEND.codes)
+        read_landuse_polygons(
+            files[0],
+            layer="data",
+            analysis_crs=ALBERS,
+            code_field="DLBM",
+            code_map=read_code_map("gbt21010"),
+            legend_codes=LEGEND.codes,
+        )
 
 
 def test_a_layer_without_crs_is_refused(tmp_path):
@@ -262,8 +299,7 @@ def test_a_layer_without_crs_is_refused(tmp_path):
 
 
 def test_overlapping_patches_are_refused(tmp_path):
-    path = _write(tmp_path, "p", {"QSQD": ["2", "3"]},
-                  [_polygon([((0, 0, 2, 2), 1)]), _polygon([((1, 1, 3, 3), 1)])])
+    path = _write(tmp_path, "p", {"QSQD": ["2", "3"]}, [_polygon([((0, 0, 2, 2), 1)]), _polygon([((1, 1, 3, 3), 1)])])
     with pytest.raises(InputError, match=r"1 pair\(s\) of polygons overlap, 1\.000000 km²"):
         read_erosion_patches(path, layer="data", analysis_crs=ALBERS, grade_field="QSQD")
 
@@ -280,8 +316,9 @@ def test_a_file_with_several_layers_needs_the_layer_declared(tmp_path, files):
 def test_a_bad_uncovered_rule_and_missing_modulus_are_refused(files, tmp_path):
     landuse, patches = _read(files)
     with pytest.raises(InputError, match="not a rule for land without a patch"):
-        crosstab_exact(_counties(), patches, landuse=landuse, legend_codes=LEGEND.codes, t_by_county=T,
-                       uncovered="none")
+        crosstab_exact(
+            _counties(), patches, landuse=landuse, legend_codes=LEGEND.codes, t_by_county=T, uncovered="none"
+        )
     path = _write(tmp_path, "m", {"A": [None]}, [_polygon([((0, 0, 1, 1), 1)])])
     with pytest.raises(InputError, match="no valid modulus"):
         read_erosion_patches(path, layer="data", analysis_crs=ALBERS, modulus_field="A", modulus_unit="t/km2/a")
@@ -311,11 +348,13 @@ def test_signs_that_the_uncovered_rule_is_wrong_are_reported(files):
     from swc_raster.vector_inputs import uncovered_rule_notes
 
     landuse, patches = _read(files)
-    three = gpd.GeoDataFrame({"county_code": ["A", "B", "C"]},
-                             geometry=[*_counties().geometry, _polygon([((30, 0, 40, 10), 1)])], crs=ALBERS)
+    three = gpd.GeoDataFrame(
+        {"county_code": ["A", "B", "C"]}, geometry=[*_counties().geometry, _polygon([((30, 0, 40, 10), 1)])], crs=ALBERS
+    )
     t = {**T, "C": 200.0}
-    table = crosstab_exact(three, patches, landuse=landuse, legend_codes=LEGEND.codes, t_by_county=t,
-                           uncovered="slight")
+    table = crosstab_exact(
+        three, patches, landuse=landuse, legend_codes=LEGEND.codes, t_by_county=t, uncovered="slight"
+    )
     notes = uncovered_rule_notes(table, patches, "slight")
     assert len(notes) == 2 and "1 patch(es) are 微度" in notes[0] and "county C" in notes[1]
     assert uncovered_rule_notes(table, patches, "gap") == []

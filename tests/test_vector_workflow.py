@@ -25,9 +25,14 @@ CODES = ["140502", "140581"]  # 城区 and 高平市
 def _planted(tmp: Path) -> tuple[Path, gpd.GeoDataFrame, gpd.GeoDataFrame]:
     area = counties(CODES)
     area.to_file(tmp / "counties.gpkg", layer="counties")
-    pd.DataFrame({"county_code": CODES + ["140500"], "county_name": ["城区", "高平市", "两县"],
-                  "target_2025": [76.86, 61.75, 64.0], "target_2035": [88.51, 90.98, 90.5]}).to_csv(
-        tmp / "targets.csv", index=False)
+    pd.DataFrame(
+        {
+            "county_code": CODES + ["140500"],
+            "county_name": ["城区", "高平市", "两县"],
+            "target_2025": [76.86, 61.75, 64.0],
+            "target_2035": [88.51, 90.98, 90.5],
+        }
+    ).to_csv(tmp / "targets.csv", index=False)
     ea = area.to_crs(ALBERS)
     x0, y0, x1, y1 = ea.total_bounds
     # Eroded patches: a grid of 2 km squares with 1 km gaps, grades cycling 2..6; one ring with a hole.
@@ -37,26 +42,31 @@ def _planted(tmp: Path) -> tuple[Path, gpd.GeoDataFrame, gpd.GeoDataFrame]:
             boxes.append(shapely.box(x, y, x + 2000, y + 2000))
             grades.append(str(2 + (i + j) % 5))
     ring = shapely.box(x0 + 1000, y0 + 1000, x0 + 1900, y0 + 1900).difference(
-        shapely.box(x0 + 1300, y0 + 1300, x0 + 1600, y0 + 1600))
+        shapely.box(x0 + 1300, y0 + 1300, x0 + 1600, y0 + 1600)
+    )
     boxes[0], grades[0] = ring, "3"
     patches = gpd.GeoDataFrame({"grade": grades}, geometry=boxes, crs=ALBERS)
     patches.to_file(tmp / "patches.gpkg", layer="patches")
     # Survey land use: forest (0301) everywhere except a cropland (0101) band in the west.
     mid = x0 + (x1 - x0) / 3
-    landuse = gpd.GeoDataFrame({"DLBM": ["0101", "0301"]},
-                               geometry=[shapely.box(x0 - 1e4, y0 - 1e4, mid, y1 + 1e4),
-                                         shapely.box(mid, y0 - 1e4, x1 + 1e4, y1 + 1e4)], crs=ALBERS)
+    landuse = gpd.GeoDataFrame(
+        {"DLBM": ["0101", "0301"]},
+        geometry=[shapely.box(x0 - 1e4, y0 - 1e4, mid, y1 + 1e4), shapely.box(mid, y0 - 1e4, x1 + 1e4, y1 + 1e4)],
+        crs=ALBERS,
+    )
     landuse.to_file(tmp / "landuse.gpkg", layer="DLTB")
     cfg = {
         "region": {"code": "140500", "name": "两县"},
         "boundaries": {"path": "counties.gpkg", "layer": "counties"},
         "targets": "targets.csv",
         "landcover_legend": "gbt21010_8",
-        "years": [{
-            "year": 2023,
-            "erosion_patches": {"path": "patches.gpkg", "layer": "patches", "grade_field": "grade"},
-            "landuse_polygons": {"path": "landuse.gpkg", "layer": "DLTB", "code_field": "DLBM"},
-        }],
+        "years": [
+            {
+                "year": 2023,
+                "erosion_patches": {"path": "patches.gpkg", "layer": "patches", "grade_field": "grade"},
+                "landuse_polygons": {"path": "landuse.gpkg", "layer": "DLTB", "code_field": "DLBM"},
+            }
+        ],
     }
     (tmp / "config.yaml").write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
     return tmp / "config.yaml", ea, patches
@@ -65,12 +75,29 @@ def _planted(tmp: Path) -> tuple[Path, gpd.GeoDataFrame, gpd.GeoDataFrame]:
 def test_a_polygon_year_gives_the_planted_rates_and_its_report(tmp_path):
     config, ea, patches = _planted(tmp_path)
     wanted = ["results/2023/county_rates.csv", "results/2023/erosion_by_landcover.csv", "results/2023/report.html"]
-    run = subprocess.run([sys.executable, "-m", "snakemake", *wanted, "--snakefile", str(ROOT / "Snakefile"), "--cores",
-                          "2", "--directory", str(tmp_path), "--configfile", str(config)],
-                         capture_output=True, text=True, cwd=tmp_path)
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "snakemake",
+            *wanted,
+            "--snakefile",
+            str(ROOT / "Snakefile"),
+            "--cores",
+            "2",
+            "--directory",
+            str(tmp_path),
+            "--configfile",
+            str(config),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
     assert run.returncode == 0, run.stderr[-4000:]
-    rates = pd.read_csv(tmp_path / "results/2023/county_rates.csv", dtype={"county_code": str},
-                        encoding="utf-8-sig").set_index("county_code")
+    rates = pd.read_csv(
+        tmp_path / "results/2023/county_rates.csv", dtype={"county_code": str}, encoding="utf-8-sig"
+    ).set_index("county_code")
     eroded_union = shapely.union_all(patches.geometry.values)
     for code, geom in zip(ea.county_code, ea.geometry):
         land_km2 = geom.area / 1e6
@@ -89,8 +116,22 @@ def test_a_mixed_year_is_refused_with_the_fix(tmp_path):
     cfg["years"][0]["landcover"] = "landcover.tif"
     del cfg["years"][0]["landuse_polygons"]
     config.write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
-    run = subprocess.run([sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"), "-n",
-                          "--directory", str(tmp_path), "--configfile", str(config)],
-                         capture_output=True, text=True, cwd=tmp_path)
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "snakemake",
+            "--snakefile",
+            str(ROOT / "Snakefile"),
+            "-n",
+            "--directory",
+            str(tmp_path),
+            "--configfile",
+            str(config),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
     assert run.returncode != 0
     assert "mixes a raster and a vector form" in run.stdout + run.stderr

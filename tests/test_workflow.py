@@ -17,8 +17,17 @@ from pyproj import Geod
 from tests._rasters import ROOT, counties, erosion_raster, landcover_raster, write
 
 pytestmark = pytest.mark.workflow
-SNAKEMAKE = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"), "--cores", "2",
-             "--workflow-profile", str(ROOT / "workflow/profiles/default")]
+SNAKEMAKE = [
+    sys.executable,
+    "-m",
+    "snakemake",
+    "--snakefile",
+    str(ROOT / "Snakefile"),
+    "--cores",
+    "2",
+    "--workflow-profile",
+    str(ROOT / "workflow/profiles/default"),
+]
 CODES = ["140502", "140581"]  # 城区 and 高平市
 T = {"140502": 200.0, "140581": 1000.0}
 
@@ -27,8 +36,14 @@ def make_case(tmp: Path, **overrides) -> Path:
     """A two-county config with its own boundaries, targets and rasters under ``tmp``."""
     area = counties(CODES)
     area.to_file(tmp / "counties.gpkg", layer="counties")
-    pd.DataFrame({"county_code": CODES + ["140500"], "county_name": ["城区", "高平市", "两县"],
-                  "target_2025": [76.86, 61.75, 64.0], "target_2035": [88.51, 90.98, 90.5]}).to_csv(tmp / "targets.csv", index=False)
+    pd.DataFrame(
+        {
+            "county_code": CODES + ["140500"],
+            "county_name": ["城区", "高平市", "两县"],
+            "target_2025": [76.86, 61.75, 64.0],
+            "target_2035": [88.51, 90.98, 90.5],
+        }
+    ).to_csv(tmp / "targets.csv", index=False)
     erosion_raster(tmp / "erosion.tif", area)
     landcover_raster(tmp / "landcover.tif", area)
     cfg = {
@@ -39,8 +54,14 @@ def make_case(tmp: Path, **overrides) -> Path:
         "analysis": {"resolution_m": 30},
         "allowable_loss": {"default_t_km2": 200, "by_county": {"140581": 1000}, "sensitivity_t_km2": [1000, 200]},
         "demo": True,  # every published file must then say so (checked below)
-        "years": [{"year": 2023, "landcover": str(tmp / "landcover.tif"), "erosion": str(tmp / "erosion.tif"),
-                   "erosion_unit": "t/km2/a"}],
+        "years": [
+            {
+                "year": 2023,
+                "landcover": str(tmp / "landcover.tif"),
+                "erosion": str(tmp / "erosion.tif"),
+                "erosion_unit": "t/km2/a",
+            }
+        ],
     }
     cfg.update(overrides)
     (tmp / "config.yaml").write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
@@ -48,8 +69,12 @@ def make_case(tmp: Path, **overrides) -> Path:
 
 
 def run(tmp: Path, config: Path, *extra: str) -> subprocess.CompletedProcess:
-    return subprocess.run([*SNAKEMAKE, "--directory", str(tmp), "--configfile", str(config), *extra],
-                          capture_output=True, text=True, cwd=tmp)
+    return subprocess.run(
+        [*SNAKEMAKE, "--directory", str(tmp), "--configfile", str(config), *extra],
+        capture_output=True,
+        text=True,
+        cwd=tmp,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -148,8 +173,11 @@ def test_rerun_has_nothing_to_do(case):
 def _job_counts(dry_run_output: str) -> dict[str, int]:
     """Rule → job count from the 'Job stats' table of a dry run."""
     table = dry_run_output.split("Job stats:")[1].split("Reasons:")[0]
-    return {m[0]: int(m[1]) for line in table.splitlines()
-            if len(m := line.split()) == 2 and m[1].isdigit() and m[0].isidentifier()}
+    return {
+        m[0]: int(m[1])
+        for line in table.splitlines()
+        if len(m := line.split()) == 2 and m[1].isdigit() and m[0].isidentifier()
+    }
 
 
 def test_adding_a_year_schedules_only_that_year_and_the_summaries(case, tmp_path):
@@ -159,9 +187,23 @@ def test_adding_a_year_schedules_only_that_year_and_the_summaries(case, tmp_path
     result = run(case, tmp_path / "two_years.yaml", "-n")
     assert result.returncode == 0, result.stderr[-3000:]
     out = result.stdout + result.stderr
-    per_year = {"validate_year": 1, "align": 1, "grade": 1, "crosstab": 1, "gather_crosstab": 1, "landcover_table": 1,
-                "mosaic_grade": 1, "mosaic_landcover": 1, "county_rates": 1, "compare_targets": 1, "draw_map": 4,
-                "workbook": 1, "gis_outputs": 1, "year_report": 1, "t_sensitivity": 1}
+    per_year = {
+        "validate_year": 1,
+        "align": 1,
+        "grade": 1,
+        "crosstab": 1,
+        "gather_crosstab": 1,
+        "landcover_table": 1,
+        "mosaic_grade": 1,
+        "mosaic_landcover": 1,
+        "county_rates": 1,
+        "compare_targets": 1,
+        "draw_map": 4,
+        "workbook": 1,
+        "gis_outputs": 1,
+        "year_report": 1,
+        "t_sensitivity": 1,
+    }
     summaries = {"summarise_years": 1, "transitions": 1, "gather_transitions": 1, "batch_zones": 1}
     expected = per_year | summaries | {"all": 1}
     assert _job_counts(out) == expected | {"total": sum(expected.values())}
@@ -180,9 +222,13 @@ def test_split_into_batches_gives_identical_results(case, tmp_path):
     single = pd.read_csv(case / "results/2023/county_rates.csv")
     split = pd.read_csv(tmp_path / "results/2023/county_rates.csv")
     pd.testing.assert_frame_equal(single, split)
-    pd.testing.assert_frame_equal(pd.read_csv(case / "results/2023/t_sensitivity.csv"),
-                                  pd.read_csv(tmp_path / "results/2023/t_sensitivity.csv"))
-    with rasterio.open(case / "results/2023/erosion_grade.tif") as a, rasterio.open(tmp_path / "results/2023/erosion_grade.tif") as b:
+    pd.testing.assert_frame_equal(
+        pd.read_csv(case / "results/2023/t_sensitivity.csv"), pd.read_csv(tmp_path / "results/2023/t_sensitivity.csv")
+    )
+    with (
+        rasterio.open(case / "results/2023/erosion_grade.tif") as a,
+        rasterio.open(tmp_path / "results/2023/erosion_grade.tif") as b,
+    ):
         assert a.transform == b.transform and a.shape == b.shape
         np.testing.assert_array_equal(a.read(1), b.read(1))
 
@@ -239,7 +285,9 @@ def test_killed_run_leaves_no_complete_looking_output_and_resumes_to_identical_r
 
     config = make_case(tmp_path)  # same seeds: the same inputs as the `case` run
     cmd = [*SNAKEMAKE, "--directory", str(tmp_path), "--configfile", str(config)]
-    proc = subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    proc = subprocess.Popen(
+        cmd, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
     deadline = time.time() + 120
     while time.time() < deadline and not (tmp_path / "results/2023/validation.json").exists():
         time.sleep(0.2)
@@ -251,9 +299,13 @@ def test_killed_run_leaves_no_complete_looking_output_and_resumes_to_identical_r
     assert run(tmp_path, config, "--unlock").returncode == 0  # what Snakemake tells the user after a kill
     resumed = run(tmp_path, config, "--rerun-incomplete")
     assert resumed.returncode == 0, resumed.stderr[-3000:]
-    pd.testing.assert_frame_equal(pd.read_csv(case / "results/2023/county_rates.csv"),
-                                  pd.read_csv(tmp_path / "results/2023/county_rates.csv"))
-    with rasterio.open(case / "results/2023/erosion_grade.tif") as a, rasterio.open(tmp_path / "results/2023/erosion_grade.tif") as b:
+    pd.testing.assert_frame_equal(
+        pd.read_csv(case / "results/2023/county_rates.csv"), pd.read_csv(tmp_path / "results/2023/county_rates.csv")
+    )
+    with (
+        rasterio.open(case / "results/2023/erosion_grade.tif") as a,
+        rasterio.open(tmp_path / "results/2023/erosion_grade.tif") as b,
+    ):
         np.testing.assert_array_equal(a.read(1), b.read(1))
 
 
@@ -265,10 +317,28 @@ def test_snakemake_report_packs_the_registered_outputs(case):
     names = zipfile.ZipFile(case / "report.zip").namelist()
     raw = [n for n in names if "/data/raw/" in n]  # the registered outputs (the archive's own index is outside)
     published = [
-        "report.html", "rate.png", "rate.pdf", "target_gap.png", "target_gap.pdf", "grade.pdf", "landcover.pdf",
-        "swc_tables.xlsx", "erosion_grade.tif", "erosion_grade.tif.aux.xml", "erosion_grade.qml", "landcover.tif",
-        "landcover.qml", "counties.gpkg", "county_rates.csv", "target_comparison.csv", "erosion_by_landcover.csv",
-        "rates_by_year.csv", "changes.csv", "progress.csv", "progress_by_county.png", "t_sensitivity.csv",
+        "report.html",
+        "rate.png",
+        "rate.pdf",
+        "target_gap.png",
+        "target_gap.pdf",
+        "grade.pdf",
+        "landcover.pdf",
+        "swc_tables.xlsx",
+        "erosion_grade.tif",
+        "erosion_grade.tif.aux.xml",
+        "erosion_grade.qml",
+        "landcover.tif",
+        "landcover.qml",
+        "counties.gpkg",
+        "county_rates.csv",
+        "target_comparison.csv",
+        "erosion_by_landcover.csv",
+        "rates_by_year.csv",
+        "changes.csv",
+        "progress.csv",
+        "progress_by_county.png",
+        "t_sensitivity.csv",
     ]
     for expected in published:
         assert any(n.endswith("/" + expected) for n in raw), expected
@@ -287,8 +357,14 @@ def test_every_published_csv_opens_in_excel_with_the_demo_marker(case):
     from swc_raster.csv_files import DATA_STATUS_COLUMN, DEMO_STATUS
 
     csvs = _published_csvs(case)
-    assert {p.name for p in csvs} >= {"county_rates.csv", "target_comparison.csv", "erosion_by_landcover.csv",
-                                      "rates_by_year.csv", "changes.csv", "progress.csv"}
+    assert {p.name for p in csvs} >= {
+        "county_rates.csv",
+        "target_comparison.csv",
+        "erosion_by_landcover.csv",
+        "rates_by_year.csv",
+        "changes.csv",
+        "progress.csv",
+    }
     for path in csvs:
         raw = path.read_bytes()
         assert raw.startswith(b"\xef\xbb\xbf"), f"{path.name}: no UTF-8 BOM (Excel on Chinese Windows reads GBK)"
@@ -330,6 +406,7 @@ def test_map_pdfs_carry_their_text(case):
 
     pdftotext = need_tool("pdftotext")
     for kind in ("rate", "target_gap", "grade", "landcover"):
-        text = subprocess.run([pdftotext, str(case / f"results/2023/maps/{kind}.pdf"), "-"], capture_output=True,
-                              text=True, check=True).stdout
+        text = subprocess.run(
+            [pdftotext, str(case / f"results/2023/maps/{kind}.pdf"), "-"], capture_output=True, text=True, check=True
+        ).stdout
         assert "演示数据" in text and "城区" in text and "高平市" in text, kind

@@ -81,21 +81,33 @@ def _setup(tmp_path, seed, shape, n_polys, legend=(1, 2, 3), lc_dtype="uint8"):
     cx, cy, r = rng.uniform(0, w * 100), rng.uniform(0, h * 100), rng.uniform(0.3, 0.8) * max(h, w) * 100
     angles = np.sort(rng.uniform(0, 2 * np.pi, 7))
     region = shapely.Polygon(np.c_[cx + r * np.cos(angles), cy + r * np.sin(angles)])
-    polys = [p for p in shapely.intersection(cells, region) if p.area > 0 and p.geom_type in ("Polygon", "MultiPolygon")]
+    polys = [
+        p for p in shapely.intersection(cells, region) if p.area > 0 and p.geom_type in ("Polygon", "MultiPolygon")
+    ]
     if polys and rng.random() < 0.5:
         polys[0] = polys[0].difference(polys[0].centroid.buffer(rng.uniform(50, 400)))
     t_values = rng.choice(T_CHOICES, len(polys))
-    counties = gpd.GeoDataFrame({"zone": np.arange(1, len(polys) + 1), "county_code": [f"C{i}" for i in range(len(polys))]},
-                                geometry=polys, crs=ALBERS)
+    counties = gpd.GeoDataFrame(
+        {"zone": np.arange(1, len(polys) + 1), "county_code": [f"C{i}" for i in range(len(polys))]},
+        geometry=polys,
+        crs=ALBERS,
+    )
     _write(tmp_path / "lc.tif", lc, grid, 0)
     _write(tmp_path / "ero.tif", erosion, grid, -9999.0)
     return grid, lc, erosion, counties, t_values
 
 
 @settings(max_examples=20, deadline=None)
-@given(seed=st.integers(0, 10_000), h=st.integers(20, 90), w=st.integers(20, 90), n=st.integers(1, 4),
-       window=st.sampled_from([64, 128]), legend=st.sampled_from(sorted(LEGENDS)),
-       lc_dtype=st.sampled_from(["uint8", "uint16"]), with_gap=st.booleans())
+@given(
+    seed=st.integers(0, 10_000),
+    h=st.integers(20, 90),
+    w=st.integers(20, 90),
+    n=st.integers(1, 4),
+    window=st.sampled_from([64, 128]),
+    legend=st.sampled_from(sorted(LEGENDS)),
+    lc_dtype=st.sampled_from(["uint8", "uint16"]),
+    with_gap=st.booleans(),
+)
 def test_engine_equals_naive_reference(tmp_path_factory, seed, h, w, n, window, legend, lc_dtype, with_gap):
     tmp = tmp_path_factory.mktemp("z")
     legend = LEGENDS[legend]
@@ -104,8 +116,17 @@ def test_engine_equals_naive_reference(tmp_path_factory, seed, h, w, n, window, 
     grid, lc, erosion, counties, t_values = _setup(tmp, seed, (h, w), n, legend, lc_dtype)
     # an erosion raster that stops short of the grid's top and right (edges off the cell centres)
     footprint = shapely.box(-500, -500, w * 100 * 0.7 + 13, h * 100 * 0.8 + 29) if with_gap else None
-    got = crosstab(tmp / "lc.tif", tmp / "ero.tif", counties, legend, grid, np.r_[0, t_values],
-                   footprint=footprint, window_size=window, workers=1)
+    got = crosstab(
+        tmp / "lc.tif",
+        tmp / "ero.tif",
+        counties,
+        legend,
+        grid,
+        np.r_[0, t_values],
+        footprint=footprint,
+        window_size=window,
+        workers=1,
+    )
     expected = _naive(lc, erosion, list(counties.geometry), t_values, grid, legend, footprint) * grid.cell_area_km2
     np.testing.assert_allclose(got.values, expected, rtol=1e-9, atol=1e-12)
 
@@ -117,24 +138,42 @@ def test_table_agrees_with_the_grade_raster_cell_for_cell(tmp_path):
     """
     grid, *_ = _setup(tmp_path, 11, (120, 150), 4)
     t_values = np.array(T_CHOICES)
-    boxes = [shapely.box(0, 0, 6000, 7000), shapely.box(6000, 0, 15000, 7000), shapely.box(0, 7000, 9000, 12000),
-             shapely.box(9000, 7000, 15000, 12000).difference(shapely.box(11000, 8000, 13000, 10000))]
+    boxes = [
+        shapely.box(0, 0, 6000, 7000),
+        shapely.box(6000, 0, 15000, 7000),
+        shapely.box(0, 7000, 9000, 12000),
+        shapely.box(9000, 7000, 15000, 12000).difference(shapely.box(11000, 8000, 13000, 10000)),
+    ]
     counties = gpd.GeoDataFrame({"zone": [1, 2, 3, 4], "county_code": ["A", "B", "C", "D"]}, geometry=boxes, crs=ALBERS)
     # the erosion raster as delivered covers only the lower left of the grid: the rest is data gap
     with rasterio.open(tmp_path / "ero.tif") as src:
         part = src.read(1)[40:, :100]
-        profile = src.profile | {"width": 100, "height": 80, "transform": src.transform * src.transform.translation(0, 40)}
+        profile = src.profile | {
+            "width": 100,
+            "height": 80,
+            "transform": src.transform * src.transform.translation(0, 40),
+        }
     with rasterio.open(tmp_path / "source.tif", "w", **profile) as dst:
         dst.write(part, 1)
     t_by_zone = np.r_[0, t_values]
-    write_grade_raster(tmp_path / "ero.tif", tmp_path / "source.tif", counties, t_by_zone, grid, tmp_path / "grade.tif",
-                       window_size=64)
+    write_grade_raster(
+        tmp_path / "ero.tif", tmp_path / "source.tif", counties, t_by_zone, grid, tmp_path / "grade.tif", window_size=64
+    )
     with rasterio.open(tmp_path / "source.tif") as src:
         from swc_raster.footprint import raster_footprint
 
         cover = raster_footprint(src, grid.crs_wkt)
-    table = crosstab(tmp_path / "lc.tif", tmp_path / "ero.tif", counties, [1, 2, 3], grid, t_by_zone, footprint=cover,
-                     window_size=64, workers=2)
+    table = crosstab(
+        tmp_path / "lc.tif",
+        tmp_path / "ero.tif",
+        counties,
+        [1, 2, 3],
+        grid,
+        t_by_zone,
+        footprint=cover,
+        window_size=64,
+        workers=2,
+    )
     with rasterio.open(tmp_path / "grade.tif") as src:
         grade = src.read(1)
     zones = _naive_zones(grid, counties)
@@ -164,8 +203,19 @@ def test_float32_t_gives_the_float64_comparison():
 
 def test_window_size_and_worker_count_do_not_change_the_result(tmp_path):
     grid, _, _, counties, t_values = _setup(tmp_path, 7, (300, 260), 4)
-    runs = [crosstab(tmp_path / "lc.tif", tmp_path / "ero.tif", counties, [1, 2, 3], grid, np.r_[0, t_values],
-                     window_size=ws, workers=wk).values for ws, wk in [(64, 1), (128, 2), (4096, 1)]]
+    runs = [
+        crosstab(
+            tmp_path / "lc.tif",
+            tmp_path / "ero.tif",
+            counties,
+            [1, 2, 3],
+            grid,
+            np.r_[0, t_values],
+            window_size=ws,
+            workers=wk,
+        ).values
+        for ws, wk in [(64, 1), (128, 2), (4096, 1)]
+    ]
     for r in runs[1:]:  # the same cells and coverages; only the order of the float sums differs
         np.testing.assert_allclose(r, runs[0], rtol=1e-12, atol=1e-12)
     assert all(max(win.width, win.height) <= 64 for win in grid.windows(64))
@@ -197,30 +247,44 @@ def test_reads_are_bounded_by_the_tile_and_no_cell_is_read_twice(tmp_path, monke
             return self._ds.read(*args, window=window, **kwargs)
 
     monkeypatch.setattr(zonal.rasterio, "open", Spy)
-    crosstab(tmp_path / "lc.tif", tmp_path / "ero.tif", counties, [1, 2, 3], grid, np.r_[0, t_values],
-             window_size=64, workers=1)
+    crosstab(
+        tmp_path / "lc.tif",
+        tmp_path / "ero.tif",
+        counties,
+        [1, 2, 3],
+        grid,
+        np.r_[0, t_values],
+        window_size=64,
+        workers=1,
+    )
     assert set(reads) == {str(tmp_path / "lc.tif"), str(tmp_path / "ero.tif")}
     for windows in reads.values():
         assert all(w.width <= 64 and w.height <= 64 for w in windows)
         seen = np.zeros(grid.shape, int)
         for w in windows:
-            seen[w.row_off:w.row_off + w.height, w.col_off:w.col_off + w.width] += 1
+            seen[w.row_off : w.row_off + w.height, w.col_off : w.col_off + w.width] += 1
         assert seen.max() == 1
 
 
 def test_area_of_a_grid_aligned_rectangle_is_exact(tmp_path):
     grid, *_ = _setup(tmp_path, 1, (100, 100), 1)
-    rect = gpd.GeoDataFrame({"zone": [1], "county_code": ["R"]}, geometry=[shapely.box(1000, 2000, 4000, 4000)], crs=ALBERS)
-    got = crosstab(tmp_path / "lc.tif", tmp_path / "ero.tif", rect, [1, 2, 3], grid, [0, 200], window_size=64, workers=1)
+    rect = gpd.GeoDataFrame(
+        {"zone": [1], "county_code": ["R"]}, geometry=[shapely.box(1000, 2000, 4000, 4000)], crs=ALBERS
+    )
+    got = crosstab(
+        tmp_path / "lc.tif", tmp_path / "ero.tif", rect, [1, 2, 3], grid, [0, 200], window_size=64, workers=1
+    )
     assert float(got.sum()) == pytest.approx(3.0 * 2.0)  # 3 km × 2 km
 
 
 def test_area_of_a_disc_is_close_to_pi_r_squared(tmp_path):
     grid, *_ = _setup(tmp_path, 1, (100, 100), 1)
-    disc = gpd.GeoDataFrame({"zone": [1], "county_code": ["D"]}, geometry=[shapely.Point(5000, 5000).buffer(3000, 256)],
-                            crs=ALBERS)
-    got = float(crosstab(tmp_path / "lc.tif", tmp_path / "ero.tif", disc, [1], grid, [0, 200], window_size=64,
-                         workers=1).sum())
+    disc = gpd.GeoDataFrame(
+        {"zone": [1], "county_code": ["D"]}, geometry=[shapely.Point(5000, 5000).buffer(3000, 256)], crs=ALBERS
+    )
+    got = float(
+        crosstab(tmp_path / "lc.tif", tmp_path / "ero.tif", disc, [1], grid, [0, 200], window_size=64, workers=1).sum()
+    )
     assert got == pytest.approx(disc.geometry.area.iloc[0] / 1e6, rel=1e-9)  # boundary cells weighted by their coverage
     assert got == pytest.approx(math.pi * 9.0, rel=1e-4)  # the 256-segment polygon's own deficit, 3e-5
 
@@ -228,7 +292,9 @@ def test_area_of_a_disc_is_close_to_pi_r_squared(tmp_path):
 def test_a_grade_raster_in_place_of_the_modulus_is_refused(tmp_path):
     grid, *_ = _setup(tmp_path, 1, (40, 40), 1)
     _write(tmp_path / "grade.tif", np.ones((40, 40), "uint8"), grid, 255)
-    disc = gpd.GeoDataFrame({"zone": [1], "county_code": ["D"]}, geometry=[shapely.Point(2000, 2000).buffer(900)], crs=ALBERS)
+    disc = gpd.GeoDataFrame(
+        {"zone": [1], "county_code": ["D"]}, geometry=[shapely.Point(2000, 2000).buffer(900)], crs=ALBERS
+    )
     with pytest.raises(ValueError, match="grade.tif: expected the aligned erosion modulus"):
         crosstab(tmp_path / "lc.tif", tmp_path / "grade.tif", disc, [1], grid, [0, 200], window_size=64, workers=1)
 
@@ -264,8 +330,17 @@ def test_land_areas_on_a_source_grid_match_geodesic_polygon_areas(tmp_path, crs)
     landcover_raster(tmp_path / "lc.tif", area)
     grid = _source_grid(tmp_path / "ero.tif", area)
     zones = area.to_crs(grid.crs_wkt).assign(zone=[1, 2])
-    table = crosstab(tmp_path / "lc.tif", tmp_path / "ero.tif", zones, list(range(1, 9)), grid, [0, 200, 1000],
-                     window_size=256, workers=1, erosion_unit="t/km2/a")
+    table = crosstab(
+        tmp_path / "lc.tif",
+        tmp_path / "ero.tif",
+        zones,
+        list(range(1, 9)),
+        grid,
+        [0, 200, 1000],
+        window_size=256,
+        workers=1,
+        erosion_unit="t/km2/a",
+    )
     geod = Geod(ellps="GRS80")
     expected = [abs(geod.geometry_area_perimeter(g)[0]) / 1e6 for g in area.to_crs("EPSG:4326").geometry]
     got = table.sum(("landcover_code", "grade_code")).values
@@ -284,13 +359,15 @@ def test_batches_read_exactly_the_cells_a_single_job_reads(tmp_path):
     landcover_raster(tmp_path / "lc.tif", area)
     whole = _source_grid(tmp_path / "ero.tif", area, snap=1)
     part = _source_grid(tmp_path / "ero.tif", area.iloc[[1]], snap=1)
-    one, two = GridSource(tmp_path / "lc.tif", whole, kind="landcover"), GridSource(tmp_path / "lc.tif", part,
-                                                                                     kind="landcover")
+    one, two = (
+        GridSource(tmp_path / "lc.tif", whole, kind="landcover"),
+        GridSource(tmp_path / "lc.tif", part, kind="landcover"),
+    )
     assert one.mode == two.mode == "nearest"
     a = one.read(rasterio.windows.Window(0, 0, whole.width, whole.height))
     b = two.read(rasterio.windows.Window(0, 0, part.width, part.height))
     (r0, c0), (r1, c1) = whole.global_offset, part.global_offset
-    np.testing.assert_array_equal(b, a[r1 - r0:r1 - r0 + part.height, c1 - c0:c1 - c0 + part.width])
+    np.testing.assert_array_equal(b, a[r1 - r0 : r1 - r0 + part.height, c1 - c0 : c1 - c0 + part.width])
 
 
 def test_nearest_through_the_lattice_takes_the_source_cell_under_each_exact_centre(tmp_path):
@@ -307,8 +384,9 @@ def test_nearest_through_the_lattice_takes_the_source_cell_under_each_exact_cent
     landcover_raster(tmp_path / "lc.tif", area)
     grid = _source_grid(tmp_path / "ero.tif", area, snap=1)
     got = GridSource(tmp_path / "lc.tif", grid, kind="landcover").read(
-        rasterio.windows.Window(0, 0, grid.width, grid.height))
-    rows, cols = np.mgrid[0:grid.height, 0:grid.width]
+        rasterio.windows.Window(0, 0, grid.width, grid.height)
+    )
+    rows, cols = np.mgrid[0 : grid.height, 0 : grid.width]
     x, y = grid.x0 + (cols + 0.5) * grid.res, grid.y0 - (rows + 0.5) * grid.res
     with rasterio.open(tmp_path / "lc.tif") as src:
         lon, lat = Transformer.from_crs(grid.crs_wkt, src.crs.to_wkt(), always_xy=True).transform(x, y)
@@ -327,13 +405,29 @@ def test_a_raster_on_the_grid_lattice_is_read_cell_for_cell_at_the_right_place(t
 
     t = rasterio.transform.from_origin(500_000.0, 4_000_000.0, 30.0, 30.0)
     values = np.arange(40 * 50, dtype="float32").reshape(40, 50)
-    with rasterio.open(tmp_path / "ero.tif", "w", driver="GTiff", width=50, height=40, count=1, dtype="float32",
-                       crs="EPSG:4547", transform=t, nodata=-9999.0) as dst:
+    with rasterio.open(
+        tmp_path / "ero.tif",
+        "w",
+        driver="GTiff",
+        width=50,
+        height=40,
+        count=1,
+        dtype="float32",
+        crs="EPSG:4547",
+        transform=t,
+        nodata=-9999.0,
+    ) as dst:
         dst.write(values, 1)
     crs = rasterio.crs.CRS.from_epsg(4547).to_wkt()
     # 7 rows down, 11 columns right of the raster's corner, running 20 cells past its right and bottom sides
-    grid = AnalysisGrid.on_lattice((500_000.0 + 11 * 30 + 1, 4_000_000.0 - 60 * 30 + 1, 500_000.0 + 70 * 30 - 1,
-                                    4_000_000.0 - 7 * 30 - 1), crs, 500_000.0, 4_000_000.0, 30.0, snap=1)
+    grid = AnalysisGrid.on_lattice(
+        (500_000.0 + 11 * 30 + 1, 4_000_000.0 - 60 * 30 + 1, 500_000.0 + 70 * 30 - 1, 4_000_000.0 - 7 * 30 - 1),
+        crs,
+        500_000.0,
+        4_000_000.0,
+        30.0,
+        snap=1,
+    )
     reader = GridSource(tmp_path / "ero.tif", grid, kind="erosion", unit="t/km2/a")
     assert reader.mode == "direct" and (grid.height, grid.width) == (53, 59)
     got = reader.read(rasterio.windows.Window(0, 0, grid.width, grid.height))
@@ -359,8 +453,17 @@ def test_on_a_source_grid_batches_count_what_one_job_counts(tmp_path):
     def count(part):
         grid = _source_grid(tmp_path / "ero.tif", part)
         zones = part.to_crs(grid.crs_wkt).reset_index(drop=True).assign(zone=lambda d: np.arange(1, len(d) + 1))
-        return crosstab(tmp_path / "lc.tif", tmp_path / "ero.tif", zones, legend, grid, [0, *([300.0] * len(zones))],
-                        window_size=256, workers=1, erosion_unit="t/km2/a")
+        return crosstab(
+            tmp_path / "lc.tif",
+            tmp_path / "ero.tif",
+            zones,
+            legend,
+            grid,
+            [0, *([300.0] * len(zones))],
+            window_size=256,
+            workers=1,
+            erosion_unit="t/km2/a",
+        )
 
     whole = count(area)
     for i in range(len(area)):

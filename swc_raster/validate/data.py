@@ -46,8 +46,9 @@ def year_data(ctx: Context, year: Any, counties: Counties | None, workers: int =
         csle_data(ctx, y, counties)
 
 
-def check_raster(ctx: Context, y: Year, key: str, legend: Any, unit: str | None, counties: Counties | None,
-                 region: tuple) -> None:
+def check_raster(
+    ctx: Context, y: Year, key: str, legend: Any, unit: str | None, counties: Counties | None, region: tuple
+) -> None:
     """One raster of the year: data type, coverage of every county, then its values over the region."""
     r = open_raster(ctx, y, key)
     if r is None:
@@ -70,8 +71,9 @@ def check_raster(ctx: Context, y: Year, key: str, legend: Any, unit: str | None,
         r.close()
 
 
-def _raster_in_worker(ctx: Context, y: Year, key: str, legend: Any, unit: str | None, counties: Counties | None,
-                      region: tuple) -> tuple[list, list[str]]:
+def _raster_in_worker(
+    ctx: Context, y: Year, key: str, legend: Any, unit: str | None, counties: Counties | None, region: tuple
+) -> tuple[list, list[str]]:
     """:func:`check_raster` in a fresh context; returns what it found (problems, warnings)."""
     own = copy.copy(ctx)
     own.problems, own.warnings = [], []

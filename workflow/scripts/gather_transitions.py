@@ -5,6 +5,12 @@ from swc_raster.stages import gather_transitions
 
 w = snakemake.wildcards
 with logged(snakemake.log[0]):
-    gather_transitions(list(snakemake.input.tables), list(snakemake.input.rasters), year_from=int(w.year_from),
-                       year_to=int(w.year_to), **snakemake.params, out_csv=snakemake.output.table,
-                       out_map=snakemake.output.raster)
+    gather_transitions(
+        list(snakemake.input.tables),
+        list(snakemake.input.rasters),
+        year_from=int(w.year_from),
+        year_to=int(w.year_to),
+        **snakemake.params,
+        out_csv=snakemake.output.table,
+        out_map=snakemake.output.raster,
+    )

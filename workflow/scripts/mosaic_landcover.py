@@ -4,5 +4,9 @@ from swc_raster.logs import logged
 from swc_raster.stages import mosaic_landcover
 
 with logged(snakemake.log[0]):
-    mosaic_landcover(list(snakemake.input.rasters), legend_csv=snakemake.input.legend, **snakemake.params,
-                     out_raster=snakemake.output.raster)
+    mosaic_landcover(
+        list(snakemake.input.rasters),
+        legend_csv=snakemake.input.legend,
+        **snakemake.params,
+        out_raster=snakemake.output.raster,
+    )
