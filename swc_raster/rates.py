@@ -27,6 +27,19 @@ RATE_FORMULA_ZH = (
     "区域值按面积加权（由各县面积之和计算），不是各县百分比的平均。"
 )
 
+#: The erosion_by_landcover.csv column contract (one row per county × land-cover class × grade).
+LANDCOVER_COLUMNS = [
+    "year",
+    "county_code",
+    "county_name",
+    "landcover_code",
+    "landcover_name_zh",
+    "landcover_name_en",
+    "grade_code",
+    "grade_name_zh",
+    "grade_name_en",
+    "area_km2",
+]
 GRADE_COLUMNS = [f"area_grade{g}_km2" for g in range(1, 7)]
 RATE_COLUMNS = [
     "year",
@@ -171,16 +184,4 @@ def landcover_long(
     df["grade_name_zh"] = df["grade_code"].map(GRADE_NAMES_ZH)
     df["grade_name_en"] = df["grade_code"].map(GRADE_NAMES_EN)
     df["area_km2"] = df["area_km2"].round(6)
-    cols = [
-        "year",
-        "county_code",
-        "county_name",
-        "landcover_code",
-        "landcover_name_zh",
-        "landcover_name_en",
-        "grade_code",
-        "grade_name_zh",
-        "grade_name_en",
-        "area_km2",
-    ]
-    return df[cols].reset_index(drop=True)
+    return df[LANDCOVER_COLUMNS].reset_index(drop=True)

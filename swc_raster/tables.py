@@ -38,24 +38,14 @@ from swc_raster import grading
 from swc_raster.atomic import atomic_outputs
 from swc_raster.csv_files import CSV_ENCODING
 from swc_raster.errors import InputError, InputFileError
+from swc_raster.rates import LANDCOVER_COLUMNS as RATES_LANDCOVER_COLUMNS
 from swc_raster.rates import RATE_COLUMNS
 
 DEMO_BANNER = "演示数据 DEMO DATA — synthetic, not real measurements"
 
 RATES_COLUMNS = RATE_COLUMNS  # the county_rates.csv contract, defined once in swc_raster.rates
 COMPARISON_BASE_COLUMNS = ["year", "level", "county_code", "county_name", "rate_pct"]
-LANDCOVER_COLUMNS = [
-    "year",
-    "county_code",
-    "county_name",
-    "landcover_code",
-    "landcover_name_zh",
-    "landcover_name_en",
-    "grade_code",
-    "grade_name_zh",
-    "grade_name_en",
-    "area_km2",
-]
+LANDCOVER_COLUMNS = RATES_LANDCOVER_COLUMNS  # the erosion_by_landcover.csv contract, defined in swc_raster.rates
 _TARGET_RE = re.compile(r"^target_(\d{4})_pct$")
 
 EXCEL_FORMATS = {
