@@ -44,6 +44,7 @@ from rasterio.windows import transform as window_transform
 from swc_raster.align import EROSION_NODATA, open_raster
 from swc_raster.atomic import atomic_path
 from swc_raster.boundaries import zones_in_window
+from swc_raster.errors import InputError
 from swc_raster.footprint import raster_footprint
 from swc_raster.grading import ALL_CODES, GAP_GRADE, OUTSIDE, grade_modulus
 from swc_raster.grid import AnalysisGrid, CellAreas
@@ -696,6 +697,8 @@ def crosstab_with_sensitivity(
         check_allowable_loss(t)
     if erosion_unit is None:
         _check_erosion_raster(erosion_aligned, grid)
+    if counties.empty:
+        raise InputError("counties", "there is no county to count.", "check the batch's boundaries (codes, layer).")
     n_zones = int(counties["zone"].max())
     t_by_zone = np.asarray(t_by_zone, dtype="float64")
     if len(t_by_zone) <= n_zones:
