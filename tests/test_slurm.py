@@ -168,15 +168,20 @@ def cancelled(local) -> dict:
     run = snakemake(path, *ON_CLUSTER, "--retries", "0")
     job, outputs = None, []
     while run.poll() is None and job is None and time.monotonic() - started < RUN_TIMEOUT_S:
-        time.sleep(0.1)
+        time.sleep(0.05)
         log = (path / "run.log").read_text()
         if not submitted(log, CANCELLED_RULE):
             continue
         outputs = job_outputs(log, CANCELLED_RULE)
-        batch = Path(outputs[0]).parent.name
-        if (path / "logs" / YEAR / batch / f"{CANCELLED_RULE}.log").exists():  # the job's script has started
-            job = submitted(log, CANCELLED_RULE)[0][0]
-            subprocess.run(["scancel", str(job)], check=True)
+        candidate = submitted(log, CANCELLED_RULE)[0][0]
+        state = subprocess.run(["squeue", "-h", "-j", str(candidate), "-o", "%T"], capture_output=True, text=True)
+        if state.stdout.strip() == "RUNNING":
+            # Mid-run: its Python is starting or counting (seconds of work). Stop it first (SIGSTOP), so
+            # it cannot finish between our look and the cancel, then cancel it.
+            time.sleep(0.3)
+            subprocess.run(["scontrol", "suspend", str(candidate)], capture_output=True)
+            subprocess.run(["scancel", str(candidate)], check=True)
+            job = candidate
     code, log = finish(run, path, "cluster run 1 (scancel)", started)
     assert job is not None, f"the {CANCELLED_RULE} job ended before it could be cancelled:\n" + log[-4000:]
     folder = path / Path(outputs[0]).parent
