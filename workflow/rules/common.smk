@@ -38,7 +38,7 @@ YEARS = SETTINGS.years
 YEAR_LABELS = [str(y) for y in YEARS]
 # Years whose erosion modulus the CSLE branch computes (rule csle_erosion).
 CSLE_YEARS = [str(y) for y, inputs in YEARS.items() if inputs.is_csle]
-# Years delivered as polygons (rule vector_crosstab): no rasters, so no grade or land-cover map.
+# Years delivered as polygons (counted by vector_crosstab): no rasters, so no grade or land-cover map.
 VECTOR_YEARS = [str(y) for y, inputs in YEARS.items() if inputs.is_vector]
 # Years whose erosion is a modulus raster (delivered or CSLE): the ones a T-sensitivity table can be counted for.
 SENSITIVITY_YEARS = [str(y) for y, inputs in YEARS.items() if not inputs.is_vector]
