@@ -8,10 +8,8 @@ declares, and every stage can be called from a notebook or a test without Snakem
 from __future__ import annotations
 
 import json
-import tempfile
 import warnings
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -161,12 +159,12 @@ def validate_year(
     matter here, so a renamed class does not invalidate a year's checks.  ``workers`` ≥ 2
     scans the two rasters side by side.
     """
-    with _codes_only_legend(legend_codes) as legend_csv:
-        found = _check_year_data(
-            _checks_config(year_entry, boundaries_settings, analysis_crs, validation_rules, legend_csv),
-            int(year_entry["year"]),
-            workers,
-        )
+    found = validate.check_year(
+        _checks_config(year_entry, boundaries_settings, analysis_crs, validation_rules, legend_codes),
+        Path.cwd(),
+        int(year_entry["year"]),
+        workers,
+    )
     with atomic_path(out_json) as tmp_json:
         Path(tmp_json).write_text(
             json.dumps({"year": year_entry["year"], "warnings": found}, ensure_ascii=False, indent=1), encoding="utf-8"
@@ -174,35 +172,25 @@ def validate_year(
     return found
 
 
-@contextmanager
-def _codes_only_legend(codes: Sequence[int]) -> Iterator[Path]:
-    """A legend file holding only ``codes``: the checks read legends from files, and depend on codes alone."""
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "legend_codes.csv"
-        pd.DataFrame({"code": list(codes), "name_zh": "-", "name_en": "-"}).to_csv(path, index=False)
-        yield path
-
-
 def _checks_config(
     year_entry: Mapping[str, Any],
     boundaries_settings: Mapping[str, Any],
     analysis_crs: str,
     validation_rules: Mapping[str, Any],
-    legend_csv: Path,
+    legend_codes: Sequence[int],
 ) -> dict[str, Any]:
-    """The input checks' view of one year: only the values the calling rule declares."""
+    """The input checks' view of one year: only the values the calling rule declares.
+
+    The legend reaches the checks as its codes (already read and checked when the workflow was
+    parsed): a renamed class does not invalidate a year's checks.
+    """
     return {
         "boundaries": dict(boundaries_settings),
         "analysis": {"crs": analysis_crs},
         "validation": dict(validation_rules),
-        "landcover_legend": str(legend_csv),
+        "landcover_legend_codes": [int(c) for c in legend_codes],
         "years": [dict(year_entry)],
     }
-
-
-def _check_year_data(checks_config: Mapping[str, Any], year: int, workers: int = 1) -> list[str]:
-    """Every check of one year's inputs; raises with all problems found, returns the warnings."""
-    return validate.check_year(checks_config, Path.cwd(), year, workers)
 
 
 def align(
@@ -686,10 +674,9 @@ def csle_erosion(
 
     year = int(year_entry["year"])
     entry = {k: v for k, v in dict(year_entry).items() if k not in ("erosion", "erosion_unit")}
-    with _codes_only_legend(legend_codes) as legend_csv:
-        found = _check_year_data(
-            _checks_config(entry, boundaries_settings, analysis_crs, validation_rules, legend_csv), year
-        )
+    found = validate.check_year(
+        _checks_config(entry, boundaries_settings, analysis_crs, validation_rules, legend_codes), Path.cwd(), year
+    )
     for text in found:
         warnings.warn(text, stacklevel=2)
     return csle_raster.compute_year(

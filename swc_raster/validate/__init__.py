@@ -20,7 +20,8 @@ The functions take a plain mapping in the config's layout; every key is optional
 schema's defaults: ``analysis.crs`` (the equal-area CRS used for areas),
 ``validation.min_coverage_pct`` (99), ``validation.unit_check`` (``error``) and
 ``validation.overlap_tolerance_pct`` (0.1). :func:`check_data` reads only the year's entry,
-``boundaries``, ``analysis.crs``, ``validation`` and ``landcover_legend``.
+``boundaries``, ``analysis.crs``, ``validation`` and ``landcover_legend`` (or the legend's codes as
+``landcover_legend_codes``, as the workflow's rules pass them).
 
 Modules, one concern each: :mod:`.context` (config access, problems, years, files),
 :mod:`.tiles` (opening a raster, the one tile reader), :mod:`.erosion`, :mod:`.landcover`,

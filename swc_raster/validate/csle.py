@@ -77,8 +77,8 @@ def csle_header(ctx: Context, y: Year) -> None:
             "write it as `csle: {dem: …, r: …, r_unit: …, k: …, k_unit: …, fvc: …}` (config/README.md).",
         )
         return
-    # Exactly one of `erosion` and `csle`.  The workflow itself fills in the branch's
-    # output as the year's erosion (swc_raster.config.resolve_csle_erosion): that is not a conflict.
+    # Exactly one of `erosion` and `csle`.  A year naming the branch's own output as its erosion
+    # (swc_raster.config.CSLE_EROSION) is not a conflict.
     from swc_raster.config import CSLE_EROSION, CSLE_EROSION_UNIT
 
     er, eu = y.entry.get("erosion"), y.entry.get("erosion_unit")
@@ -216,7 +216,7 @@ def csle_header(ctx: Context, y: Year) -> None:
             ctx.add(
                 label,
                 f"land-use code{'s' if len(missing) > 1 else ''} {', '.join(map(str, missing))} of the legend "
-                f"({ctx.cfg.get('landcover_legend')}) {'are' if len(missing) > 1 else 'is'} missing from the "
+                f"({ctx.cfg.get('landcover_legend') or 'landcover_legend'}) {'are' if len(missing) > 1 else 'is'} missing from the "
                 "CSLE factor table, so B, E and T are unknown there.",
                 "add a row `code,kind,E,T` for each (kind: " + ", ".join(cr.KINDS) + "; E = T = 1 without measures).",
             )

@@ -116,6 +116,6 @@ def _check_codes(ctx: Context, r: OpenRaster, present: dict[int, int], legend: s
         f"land-cover code{'s' if len(bad) != 1 else ''} not in the legend: {desc}"
         + (f" (codes must be whole numbers 0–{MAX_CODE})" if out_of_range else "")
         + ".",
-        f"add {'them' if len(bad) != 1 else 'it'} to the legend ({ctx.cfg.get('landcover_legend')}: "
+        f"add {'them' if len(bad) != 1 else 'it'} to the legend ({ctx.cfg.get('landcover_legend') or 'landcover_legend'}: "
         f"code,name_zh,name_en), or reclassify the raster to the legend's codes{hint}.",
     )

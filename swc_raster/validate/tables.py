@@ -20,6 +20,9 @@ def legend_codes(ctx: Context) -> set[int] | None:
     Every problem the legend reader finds (code 0 or above 65535, duplicates, missing names…)
     becomes a validation problem here, so a legend that would stop the run later stops it now.
     """
+    given = ctx.cfg.get("landcover_legend_codes")
+    if given is not None:  # a workflow rule passes the codes it declares (read by the one legend reader)
+        return {int(c) for c in given}
     rel = ctx.cfg.get("landcover_legend")
     if not rel:
         ctx.add(
