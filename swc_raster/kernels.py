@@ -251,6 +251,16 @@ def accumulate_edges(u1, v1, u2, v2, labels, acc, touched, cells):
     for e in range(u1.size):
         xa, ya, xb, yb = u1[e], v1[e], u2[e], v2[e]
         if ya == yb:
+            # no area (∫ x dy = 0), but inside a row it cuts the cells it crosses: list them, or they
+            # would keep their pixel-centre count (on a row boundary it cuts none)
+            r = int(np.floor(ya))
+            if ya != r and 0 <= r < h:
+                lo, hi = max(min(xa, xb), 0.0), min(max(xa, xb), float(w))
+                c_hi = int(np.floor(hi))
+                if hi == c_hi:
+                    c_hi -= 1
+                for c in range(int(np.floor(lo)), c_hi + 1):
+                    n_cells = _add_piece(acc, touched, cells, n_cells, labels[e], r, c, lo, lo, 0.0, w)
             continue
         sign = 1.0
         if ya > yb:

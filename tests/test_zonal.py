@@ -470,3 +470,23 @@ def test_on_a_source_grid_batches_count_what_one_job_counts(tmp_path):
     for i in range(len(area)):
         alone = count(area.iloc[[i]])
         np.testing.assert_allclose(alone.values[0], whole.values[i], rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_axis_parallel_edges_inside_a_row_count_by_coverage(tmp_path, seed):
+    """Counties with horizontal and vertical edges off the cell lines (boxes, a box-shaped hole): each
+    county's area is its polygon's area.  A horizontal edge inside a row has no signed area, but the
+    cells it crosses are partly covered and must be corrected (they once kept their pixel-centre count)."""
+    rng = np.random.default_rng(seed)
+    grid = AnalysisGrid.covering((0, 0, 6400.0, 6400.0), ALBERS, 100.0)
+    x = np.sort(rng.uniform(150, 6250, 3))
+    y = np.sort(rng.uniform(150, 6250, 2))
+    outer = [shapely.box(x[0], y[0], x[1], y[1]), shapely.box(x[1], y[0], x[2], y[1])]
+    hole = shapely.box(x[0] + 0.3 * (x[1] - x[0]), y[0] + 0.37 * (y[1] - y[0]), x[0] + 0.61 * (x[1] - x[0]), y[1] - 55)
+    polys = [outer[0].difference(hole), outer[1]]
+    counties = gpd.GeoDataFrame({"zone": [1, 2], "county_code": ["1", "2"]}, geometry=polys, crs=ALBERS)
+    _write(tmp_path / "lc.tif", np.ones(grid.shape, "uint8"), grid, 0)
+    _write(tmp_path / "ero.tif", np.full(grid.shape, 100.0, "float32"), grid, -9999.0)
+    table = crosstab(tmp_path / "lc.tif", tmp_path / "ero.tif", counties, [1], grid, [0.0, 200.0, 200.0], workers=1)
+    got = table.sum(["landcover_code", "grade_code"]).values
+    np.testing.assert_allclose(got, [p.area / 1e6 for p in polys], rtol=0, atol=1e-9)
