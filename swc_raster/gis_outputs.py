@@ -32,8 +32,9 @@ from __future__ import annotations
 import datetime as _dt
 import math
 import os
+import re
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from xml.sax.saxutils import escape, quoteattr
@@ -44,7 +45,13 @@ from swc_raster import grading
 from swc_raster.atomic import atomic_outputs
 from swc_raster.csv_files import DATA_STATUS_COLUMN, DEMO_STATUS, DEMO_TAG, DEMO_TAG_KEY
 from swc_raster.errors import InputError, InputFileError
-from swc_raster.tables import read_county_rates, read_target_comparison, target_years
+from swc_raster.tables import (
+    check_total_matches_rates,
+    read_county_rates,
+    read_erosion_by_process,
+    read_target_comparison,
+    target_years,
+)
 
 COUNTIES_LAYER = "counties"
 REGION_LAYER = "region"
@@ -541,6 +548,79 @@ def grade_colormap() -> dict[int, tuple[int, int, int, int]]:
 # --------------------------------------------------------------------------- GeoPackage
 
 
+#: The GeoPackage's per-process fields (from ``erosion_by_process.csv``), in layer order.
+PROCESS_FIELDS = [
+    "water_erosion_km2",
+    "wind_erosion_km2",
+    "overlap_erosion_km2",
+    "total_erosion_km2",
+    *[f"{p}_grade{g}_km2" for p in ("water", "wind") for g in grading.EROSION_GRADES],
+]
+
+
+def process_fields(by_process: pd.DataFrame) -> pd.DataFrame:
+    """One row per (``level``, ``county_code``) with :data:`PROCESS_FIELDS` from the by-process table.
+
+    ``by_process``: :func:`swc_raster.tables.read_erosion_by_process`.  ``wind_*`` are missing
+    (NULL in the GeoPackage) where the year has no wind-erosion layer; ``overlap_erosion_km2``
+    is the total row's overlap; ``total_erosion_km2`` the total row's erosion area (the rate's).
+    """
+    keys = ["level", "county_code"]
+    wide = by_process.pivot(index=keys, columns="process", values="erosion_area_km2")
+    out = pd.DataFrame(index=wide.index)
+    for process in ("water", "wind", "total"):
+        out[f"{process}_erosion_km2"] = wide[process] if process in wide.columns else float("nan")
+    totals = by_process[by_process["process"] == "total"].set_index(keys)
+    out["overlap_erosion_km2"] = pd.to_numeric(totals["overlap_area_km2"], errors="coerce")
+    for process in ("water", "wind"):
+        rows = by_process[by_process["process"] == process].set_index(keys)
+        for g in grading.EROSION_GRADES:
+            out[f"{process}_grade{g}_km2"] = rows[f"area_grade{g}_km2"].reindex(out.index).astype(float)
+    return out[PROCESS_FIELDS].astype(float).reset_index()
+
+
+def field_aliases(columns: Sequence[str], lang: str = "zh") -> dict[str, str]:
+    """Display names (QGIS aliases) of the GeoPackage's fields, with units; fields not known keep their name."""
+    zh = lang == "zh"
+    names = grading.GRADE_NAMES_ZH if zh else grading.GRADE_NAMES_EN
+    process = {"water": ("水力侵蚀", "Water erosion"), "wind": ("风力侵蚀", "Wind erosion")}
+    fixed = {
+        "year": ("年份", "Year"),
+        "level": ("级别", "Level"),
+        "county_code": ("行政区划代码", "County code"),
+        "county_name": ("县（市、区）", "County"),
+        "county_name_en": ("县（市、区）英文名", "County (English)"),
+        "t_allowable_t_km2": ("允许土壤流失量 T (t/(km²·a))", "Allowable loss T (t/(km²·a))"),
+        "land_area_km2": ("土地面积 (km²)", "Land area (km²)"),
+        "erosion_area_km2": ("水土流失面积 (km²)", "Erosion area (km²)"),
+        "rate_pct": ("水土保持率 (%)", "Conservation rate (%)"),
+        "nodata_area_km2": ("无侵蚀数据面积 (km²)", "No erosion data (km²)"),
+        "gap_area_km2": ("数据缺失面积 (km²)", "Data gap (km²)"),
+        "water_erosion_km2": ("水力侵蚀面积 (km²)", "Water erosion area (km²)"),
+        "wind_erosion_km2": ("风力侵蚀面积 (km²)", "Wind erosion area (km²)"),
+        "overlap_erosion_km2": ("水力风力重叠面积 (km²)", "Water–wind overlap (km²)"),
+        "total_erosion_km2": ("水土流失面积合计 (km²)", "Erosion area, total (km²)"),
+        DATA_STATUS_COLUMN: ("数据性质", "Data status"),
+    }
+    out = {}
+    for col in columns:
+        if col in fixed:
+            out[col] = fixed[col][0 if zh else 1]
+        elif m := re.fullmatch(r"area_grade(\d)_km2", col):
+            out[col] = f"{names[int(m.group(1))]} (km²)" if zh else f"{names[int(m.group(1))].capitalize()} (km²)"
+        elif m := re.fullmatch(r"(water|wind)_grade(\d)_km2", col):
+            p, g = process[m.group(1)], names[int(m.group(2))]
+            out[col] = f"{p[0]}{g} (km²)" if zh else f"{p[1]}, {g} (km²)"
+        elif m := re.fullmatch(r"(target|gap|met)_(\d{4})(?:_pct|_pp)?", col):
+            what, y = m.group(1), m.group(2)
+            out[col] = {
+                "target": (f"{y}年目标 (%)", f"Target {y} (%)"),
+                "gap": (f"与{y}年目标差距 (百分点)", f"Gap to {y} target (pp)"),
+                "met": (f"{y}年是否达标 (1 是, 0 否)", f"{y} target met (1 yes, 0 no)"),
+            }[what][0 if zh else 1]
+    return out
+
+
 def write_counties_gpkg(
     counties_gpkg: str | os.PathLike,
     county_rates_csv: str | os.PathLike,
@@ -551,8 +631,14 @@ def write_counties_gpkg(
     code_field: str = "county_code",
     lang: str = "zh",
     demo: bool = False,
+    process_csv: str | os.PathLike | None = None,
 ) -> Path:
     """County polygons joined (by ``county_code``) to ``county_rates.csv`` and the target columns, styled for QGIS.
+
+    ``process_csv`` (the year's ``erosion_by_process.csv``, optional) adds :data:`PROCESS_FIELDS`
+    to both layers: water, wind (NULL without a wind layer), overlap and total erosion area and
+    the water and wind areas of grades 2–6 (:func:`process_fields`).  Every field has a display
+    name with its unit (:func:`field_aliases`, ``lang``) in the layers' QGIS styles.
 
     Layer ``counties``: the boundary fields (e.g. ``county_name_en``), every column of
     ``county_rates.csv`` and ``target_{Y}_pct``, ``gap_{Y}_pp``, ``met_{Y}`` (0/1 integer,
@@ -580,6 +666,10 @@ def write_counties_gpkg(
     )
     for y in years:
         table[f"met_{y}"] = table[f"met_{y}"].map({True: 1, False: 0}).astype("Int8")
+    if process_csv is not None:
+        by_process = read_erosion_by_process(process_csv)
+        check_total_matches_rates(by_process, rates, process_csv)
+        table = table.merge(process_fields(by_process), on=["level", "county_code"], how="left", validate="one_to_one")
     if demo:
         table[DATA_STATUS_COLUMN] = DEMO_STATUS
     counties = table[table["level"] == "county"]
@@ -632,9 +722,13 @@ def write_counties_gpkg(
                 mode="a",
                 layer_options={"DESCRIPTION": descriptions[REGION_LAYER]},
             )
-        styles = {COUNTIES_LAYER: rate_style_qml(out["rate_pct"], label_field=label_field, lang=lang)}
+        styles = {
+            COUNTIES_LAYER: rate_style_qml(
+                out["rate_pct"], label_field=label_field, lang=lang, aliases=field_aliases(out.columns, lang)
+            )
+        }
         if region is not None:
-            styles[REGION_LAYER] = outline_style_qml()
+            styles[REGION_LAYER] = outline_style_qml(aliases=field_aliases(region.columns, lang))
         write_layer_styles(tmp, styles, description=f"swc-raster {year}{marker}")
     return Path(out_gpkg)
 
@@ -670,11 +764,20 @@ def _fill_symbol(name: str, fill: str, outline: str, width_mm: float, style: str
     )
 
 
-def rate_style_qml(rates, *, label_field: str, lang: str = "zh") -> str:
+def aliases_qml(aliases: Mapping[str, str] | None) -> str:
+    """The ``<aliases>`` element of a QGIS vector style (fields by name; QGIS shows these in tables and forms)."""
+    if not aliases:
+        return ""
+    items = "".join(f"<alias field={quoteattr(f)} name={quoteattr(a)}/>" for f, a in aliases.items())
+    return f"<aliases>{items}</aliases>"
+
+
+def rate_style_qml(rates, *, label_field: str, lang: str = "zh", aliases: Mapping[str, str] | None = None) -> str:
     """QGIS vector style: graduated by ``rate_pct`` with the rate map's classes and colours, labelled.
 
     Classes are ``maps.classes.nice_breaks`` of the rates and colours the YlGn ramp of the rate map,
     so the layer looks like ``maps/rate.png``; labels: the county name and the rate (2 decimals).
+    ``aliases``: display names of fields (:func:`field_aliases`).
     """
     from swc_raster.maps.classes import class_labels, nice_breaks, ramp
 
@@ -687,7 +790,7 @@ def rate_style_qml(rates, *, label_field: str, lang: str = "zh") -> str:
         symbols.append(_fill_symbol(str(i), _rgba(colours[i]), "77,77,77,255", 0.3))
     expression = f"\"{label_field}\" || '\\n' || format_number(\"rate_pct\", 2) || ' %'"
     return (
-        _QML_HEAD + '<qgis version="3.22.16" styleCategories="Symbology|Labeling">'
+        _QML_HEAD + '<qgis version="3.22.16" styleCategories="Symbology|Labeling|Fields">'
         f'<renderer-v2 type="graduatedSymbol" attr="rate_pct" graduatedMethod="GraduatedColor" '
         f'symbollevels="0" enableorderby="0" forceraster="0">'
         f"<ranges>{''.join(ranges)}</ranges><symbols>{''.join(symbols)}</symbols>"
@@ -702,18 +805,19 @@ def rate_style_qml(rates, *, label_field: str, lang: str = "zh") -> str:
         '<placement placement="1" centroidInside="1" centroidWhole="0" fitInPolygonOnly="0"/>'
         '<rendering obstacle="1" displayAll="0" limitNumLabels="0"/>'
         "</settings></labeling>"
+        f"{aliases_qml(aliases)}"
         "<layerGeometryType>2</layerGeometryType>"
         "</qgis>\n"
     )
 
 
-def outline_style_qml() -> str:
-    """QGIS vector style for the region layer: no fill, a dark outline."""
+def outline_style_qml(*, aliases: Mapping[str, str] | None = None) -> str:
+    """QGIS vector style for the region layer: no fill, a dark outline (``aliases``: fields' display names)."""
     return (
-        _QML_HEAD + '<qgis version="3.22.16" styleCategories="Symbology">'
+        _QML_HEAD + '<qgis version="3.22.16" styleCategories="Symbology|Fields">'
         '<renderer-v2 type="singleSymbol" symbollevels="0" enableorderby="0" forceraster="0">'
         f"<symbols>{_fill_symbol('0', '255,255,255,0', '35,35,35,255', 0.8, style='no')}</symbols>"
-        "</renderer-v2><layerGeometryType>2</layerGeometryType></qgis>\n"
+        f"</renderer-v2>{aliases_qml(aliases)}<layerGeometryType>2</layerGeometryType></qgis>\n"
     )
 
 

@@ -40,14 +40,21 @@ from swc_raster.progress import STATUS_NAMES_ZH
 from swc_raster.tables import (
     DEMO_BANNER,
     Table,
+    check_total_matches_rates,
+    erosion_forms_text,
     file_sha256,
     format_value,
     grades_table,
+    has_wind,
+    input_limits,
+    input_limits_heading,
     landuse_table,
     method_label,
+    process_table,
     rates_table,
     read_county_rates,
     read_erosion_by_landcover,
+    read_erosion_by_process,
     read_target_comparison,
     region_row,
     software_versions,
@@ -88,15 +95,17 @@ table{border-collapse:collapse;margin:8px 0 4px;font-size:13px;width:100%}
 caption{caption-side:top;text-align:left;font-weight:bold;padding:4px 0;font-size:14px}
 th,td{border:1px solid #9e9e9e;padding:4px 8px}th{background:#dde6f0;font-weight:bold;text-align:center}
 td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}td.c{text-align:center}
-tr.region td{font-weight:bold;background:#f2f2f2}td.miss{background:#f8d7da}td.met{background:#e2f0d9}
+tr.total td{background:#eef3e8}tr.region td{font-weight:bold;background:#f2f2f2}td.miss{background:#f8d7da}td.met{background:#e2f0d9}
 td.ontrack{background:#eef6e8}td.st{white-space:nowrap}
 table:not(.inputs) th:nth-child(-n+2),table:not(.inputs) td:nth-child(-n+2){white-space:nowrap}
 .note{color:#555;font-size:13px;margin:2px 0 12px}figure{margin:16px 0 32px}figure img{max-width:100%;border:1px solid #ddd}
 figcaption{font-weight:bold;margin-top:6px;text-align:center}dl.kv{display:grid;grid-template-columns:max-content 1fr;gap:4px 16px}
 dl.kv dt{font-weight:bold}dl.kv dd{margin:0;word-break:break-all}
 code{font-size:12px;font-family:ui-monospace,Consolas,"DejaVu Sans Mono",monospace,"swc-cjk"}
+.limits{border:2px solid #b26a00;background:#fff4e0;border-radius:4px;padding:8px 16px;margin:16px 0}
+.limits h2{border:0;margin:4px 0;padding:0;font-size:17px;color:#8a4b00}.limits ul{margin:4px 0 6px;padding-left:22px}
 nav ol{columns:2}footer{margin-top:40px;color:#777;font-size:12px}
-@media print{.demo{-webkit-print-color-adjust:exact;print-color-adjust:exact}figure{break-inside:avoid}}
+@media print{.demo,.limits{-webkit-print-color-adjust:exact;print-color-adjust:exact}figure{break-inside:avoid}}
 """
 
 
@@ -130,7 +139,8 @@ def table_html(table: Table, lang: str, table_id: str) -> str:
     out += [f"<th>{_e(h)}</th>" for h in table.headers]
     out.append("</tr></thead><tbody>")
     for i, (raw, shown) in enumerate(zip(table.rows, table.formatted(lang))):
-        out.append('<tr class="region">' if i in table.region_rows else "<tr>")
+        row_class = "region" if i in table.region_rows else "total" if i in table.total_rows else ""
+        out.append(f'<tr class="{row_class}">' if row_class else "<tr>")
         for value, text, kind in zip(raw, shown, table.kinds):
             cls = "num" if kind in ("area", "pct", "gap", "t", "int") else "c" if kind in ("code", "met") else ""
             if kind == "met" and value is False:
@@ -490,6 +500,41 @@ def _summary(rates: pd.DataFrame, comp: pd.DataFrame, year, lang: str) -> str:
     return f'<div class="cards">{card_html}</div><ul id="summary-list">{items}</ul>'
 
 
+def input_limits_html(method: Mapping | None, lang: str) -> str:
+    """The notice box listing the results this year's inputs cannot give (empty when nothing is missing)."""
+    limits = input_limits(method, lang)
+    if not limits:
+        return ""
+    items = "".join(f"<li>{_e(text)}</li>" for text in limits)
+    return f'<div class="limits" id="input-limits"><h2>{_e(input_limits_heading(lang))}</h2><ul>{items}</ul></div>'
+
+
+def process_section_html(by_process: pd.DataFrame, lang: str) -> str:
+    """The by-process section: a sentence on the region's water, wind and total erosion, then the table."""
+    reg = by_process[by_process["level"] == "region"].set_index("process")
+    if not has_wind(by_process):
+        lead = _L(
+            lang,
+            "本年只有水力侵蚀数据（无风力侵蚀图层）：水土流失面积即水力侵蚀面积。",
+            "This year has water erosion only (no wind-erosion layer): the erosion area is the water erosion.",
+        )
+    elif {"water", "wind", "total"} <= set(reg.index):
+        area = {p: format_value(reg.loc[p, "erosion_area_km2"], "area") for p in ("water", "wind", "total")}
+        overlap = format_value(reg.loc["total", "overlap_area_km2"], "area")
+        region = str(reg.loc["total", "county_name"])
+        lead = _L(
+            lang,
+            f"{region}水土流失面积 {area['total']} km²：水力侵蚀 {area['water']} km²，风力侵蚀 {area['wind']} km²，"
+            f"两者重叠 {overlap} km² 只计一次。",
+            f"{region}: erosion area {area['total']} km² — water {area['water']} km², wind {area['wind']} km², "
+            f"the {overlap} km² eroded by both counted once.",
+        )
+    else:
+        lead = ""
+    intro = f'<p id="process-lead">{_e(lead)}</p>' if lead else ""
+    return intro + table_html(process_table(by_process, lang), lang, "process-table")
+
+
 def t_sensitivity_table(rates: pd.DataFrame, sensitivity: pd.DataFrame, lang: str = "zh") -> Table:
     """Each county's rate with its configured T and at each alternative T (``t_sensitivity.csv``), region last."""
     ts = sorted({float(t) for t in sensitivity["t_km2"]})
@@ -606,6 +651,7 @@ def write_report(
     one_map: Mapping | None = None,
     one_map_raster_bytes: int = report_map.RASTER_BUDGET_BYTES,
     t_sensitivity_csv: str | os.PathLike | None = None,
+    erosion_by_process_csv: str | os.PathLike | None = None,
 ) -> Path:
     """Write the self-contained HTML assessment report and return its path.
 
@@ -619,6 +665,10 @@ def write_report(
     optional; see :func:`swc_raster.report_map.one_map_inputs`); its grade rasters share
     ``one_map_raster_bytes``.  ``t_sensitivity_csv``: the year's ``t_sensitivity.csv`` (each
     county's rate at alternative T values), shown as a table after the grades.
+    ``erosion_by_process_csv``: the year's ``erosion_by_process.csv`` (water, wind and total
+    erosion per county and grade), shown as a section after the grades; its total must equal
+    ``county_rates.csv``'s erosion area.  ``method["input_limits"]`` (``[{"zh", "en"}, ...]``,
+    results the year's inputs cannot give) is shown in a notice box under the title.
     """
     if lang not in ("zh", "en"):
         raise InputError("lang", f"unknown language {lang!r}.", "use 'zh' (default) or 'en'.")
@@ -632,6 +682,16 @@ def write_report(
                 f"the table is not for {year} (years {sorted(map(str, df['year'].unique()))}).",
                 "pass the tables of the report's year.",
             )
+    by_process = None
+    if erosion_by_process_csv is not None:
+        by_process = read_erosion_by_process(erosion_by_process_csv)
+        if {str(y) for y in by_process["year"].unique()} != {str(year)}:
+            raise InputError(
+                str(erosion_by_process_csv),
+                f"the table is not for {year} (years {sorted(map(str, by_process['year'].unique()))}).",
+                "pass the tables of the report's year.",
+            )
+        check_total_matches_rates(by_process, rates, erosion_by_process_csv)
     maps = {key: _need_file(p, f"map {key!r}") for key, p in map_pngs.items()}
     map_inputs = report_map.one_map_inputs(one_map) if one_map else None
     reg = region_row(rates)
@@ -669,6 +729,14 @@ def write_report(
             table_html(grades_table(rates, lang), lang, "grade-table"),
         )
     )
+    if by_process is not None:
+        sections.append(
+            (
+                "erosion-by-process",
+                _L(lang, "水土流失面积按侵蚀类型（水力、风力）", "Erosion area by process (water, wind)"),
+                process_section_html(by_process, lang),
+            )
+        )
     if t_sensitivity_csv is not None:
         sens = read_csv(_need_file(t_sensitivity_csv, "t_sensitivity.csv"))
         sections.append(
@@ -701,6 +769,11 @@ def write_report(
         )
 
     method = dict(method or {})
+    limits_box = input_limits_html(method, lang)
+    limits = input_limits(method, lang)
+    method.pop("input_limits", None)
+    if "erosion_forms" in method:
+        method["erosion_forms"] = erosion_forms_text(method["erosion_forms"], lang)
     inputs = method.pop("inputs", None)
     software = {**software_versions(), **dict(method.pop("software", {}) or {})}
     method_parts = [
@@ -722,6 +795,12 @@ def write_report(
     method_parts.append(
         f"<h3>{_e(_L(lang, '各县允许土壤流失量 T', 'Allowable soil loss T per county'))}</h3>" + _t_table(rates, lang)
     )
+    if limits:
+        method_parts.append(
+            f"<h3>{_e(method_label('input_limits', lang))}</h3><ul>"
+            + "".join(f"<li>{_e(t)}</li>" for t in limits)
+            + "</ul>"
+        )
     method_parts.append(f"<h3>{_e(_L(lang, '参数', 'Parameters'))}</h3>" + _kv_html({"year": year, **method}, lang))
     if inputs:
         method_parts.append(
@@ -733,6 +812,7 @@ def write_report(
         "target_comparison.csv": target_comparison_csv,
         "erosion_by_landcover.csv": erosion_by_landcover_csv,
         **({"t_sensitivity.csv": t_sensitivity_csv} if t_sensitivity_csv is not None else {}),
+        **({"erosion_by_process.csv": erosion_by_process_csv} if erosion_by_process_csv is not None else {}),
         **{f"map {k}": p for k, p in maps.items()},
         **(_one_map_files(map_inputs) if map_inputs is not None else {}),
     }
@@ -758,7 +838,7 @@ def write_report(
         f"<title>{_e(title)}</title><style>{_CSS}{report_map.ONE_MAP_CSS if map_inputs else ''}</style></head>"
         f"<body>{banner}"
         f'<h1>{_e(title)}</h1><p class="sub">{_e(_L(lang, "生成时间：", "Generated: "))}{_e(generated)} · swc-raster</p>'
-        f"<nav><ol>{nav}</ol></nav>{body}{banner}"
+        f"{limits_box}<nav><ol>{nav}</ol></nav>{body}{banner}"
         f"<footer>{_e(_L(lang, '本报告由 swc-raster 自动生成；表格与 Excel 工作簿数值一致。', 'Generated by swc-raster; tables match the Excel workbook.'))}</footer>"
         "</body></html>"
     )

@@ -28,7 +28,7 @@ import math
 import os
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -170,6 +170,85 @@ def read_erosion_by_landcover(path: str | os.PathLike) -> pd.DataFrame:
     return df
 
 
+#: The ``erosion_by_process.csv`` contract: one row per county × process (water, wind, total), then the region's.
+PROCESS_COLUMNS = [
+    "year",
+    "level",
+    "county_code",
+    "county_name",
+    "process",
+    "process_name_zh",
+    "process_name_en",
+    "land_area_km2",
+    "assessed_area_km2",
+    "erosion_area_km2",
+    "erosion_share_pct",
+    *[f"area_grade{g}_km2" for g in grading.EROSION_GRADES],
+    "overlap_area_km2",
+]
+#: Processes in the order their rows are shown; ``total`` counts a cell eroded by both once (the rate uses it).
+PROCESSES = ("water", "wind", "total")
+
+
+def read_erosion_by_process(path: str | os.PathLike) -> pd.DataFrame:
+    """Read ``erosion_by_process.csv``: counties in file order then the region, each with water, wind, total.
+
+    Refuses unknown ``level``/``process`` values and a county without its ``water`` or ``total`` row
+    (``wind`` rows exist only in a year with a wind-erosion layer).
+    """
+    df = _read_csv(path, PROCESS_COLUMNS, "erosion_by_process")
+    df["process"] = df["process"].astype(str).str.strip()
+    for column, allowed in (("level", {"county", "region"}), ("process", set(PROCESSES))):
+        bad = sorted(set(df[column]) - allowed)
+        if bad:
+            raise InputError(
+                str(path), f"unknown {column} value(s) {bad}.", f"{column} must be one of {sorted(allowed)}."
+            )
+    present = df.groupby(["level", "county_code"])["process"].agg(set)
+    lacking = [code for (_, code), procs in present.items() if not {"water", "total"} <= procs]
+    if lacking:
+        raise InputError(
+            str(path),
+            f"county/region code(s) {lacking} lack a 'water' or 'total' row.",
+            "produce the table with swc-raster (every county has water and total rows).",
+        )
+    first_seen = {code: i for i, code in enumerate(dict.fromkeys(df["county_code"]))}
+    order = df.assign(
+        _level=df["level"].map({"county": 0, "region": 1}),
+        _county=df["county_code"].map(first_seen),
+        _process=df["process"].map({p: i for i, p in enumerate(PROCESSES)}),
+    )
+    return (
+        order.sort_values(["_level", "_county", "_process"], kind="stable")
+        .drop(columns=["_level", "_county", "_process"])
+        .reset_index(drop=True)
+    )
+
+
+def has_wind(by_process: pd.DataFrame) -> bool:
+    """True when the year has a wind-erosion layer (the by-process table has ``wind`` rows)."""
+    return bool((by_process["process"] == "wind").any())
+
+
+def check_total_matches_rates(by_process: pd.DataFrame, rates: pd.DataFrame, path: str | os.PathLike) -> None:
+    """Refuse a by-process table whose ``total`` erosion area differs from ``county_rates.csv`` (another run).
+
+    Both tables come from one count and are published to 10⁻⁶ km², so they agree within ``1e-4`` km²
+    (100 m²) unless they come from different runs or years.
+    """
+    total = by_process[by_process["process"] == "total"].set_index(["level", "county_code"])["erosion_area_km2"]
+    rated = rates.set_index(["level", "county_code"])["erosion_area_km2"]
+    joined = pd.concat({"total": total, "rates": rated}, axis=1)
+    off = joined[~((joined["total"] - joined["rates"]).abs() <= 1e-4)]
+    if len(off):
+        detail = ", ".join(f"{code}: {r['total']} vs {r['rates']}" for (_, code), r in off.head(5).iterrows())
+        raise InputError(
+            str(path),
+            f"its total erosion area differs from county_rates.csv ({detail} km²; a missing row shows as nan).",
+            "use the by-process and rate tables of the same year and run.",
+        )
+
+
 def region_row(rates: pd.DataFrame) -> pd.Series | None:
     reg = rates[rates["level"] == "region"]
     return reg.iloc[0] if len(reg) else None
@@ -218,6 +297,7 @@ class Table:
     rows: list[list] = field(default_factory=list)
     region_rows: set[int] = field(default_factory=set)  # indices of bold region rows
     note: str = ""
+    total_rows: set[int] = field(default_factory=set)  # indices of shaded subtotal rows (e.g. a county's total)
 
     def formatted(self, lang: str = "zh") -> list[list[str]]:
         return [[format_value(v, k, lang) for v, k in zip(row, self.kinds)] for row in self.rows]
@@ -377,6 +457,87 @@ def grades_table(rates: pd.DataFrame, lang: str = "zh") -> Table:
         )
         if r["level"] == "region":
             table.region_rows.add(len(table.rows) - 1)
+    return table
+
+
+def process_note(wind: bool, lang: str = "zh") -> str:
+    """What the by-process table's total and share mean; says so when the year has water erosion only."""
+    share = _t(
+        lang,
+        "占比 = 水土流失面积 / 参评面积；参评面积 = 土地面积 − 该类侵蚀的数据缺失面积。",
+        "Share = erosion area / assessed area; assessed area = land − that process's data gap.",
+    )
+    if not wind:
+        return (
+            _t(
+                lang,
+                "本年只有水力侵蚀数据（无风力侵蚀图层），合计即水力侵蚀。",
+                "This year has water erosion only (no wind-erosion layer): the total is the water erosion.",
+            )
+            + (" " if lang == "en" else "")
+            + share
+        )
+    return (
+        _t(
+            lang,
+            "合计：水力、风力侵蚀均达轻度及以上的面积（重叠面积）只计一次，合计 = 水力 + 风力 − 重叠，"
+            "强度取两者中较重者；水土保持率按合计计算。",
+            "Total: land eroded by both water and wind (the overlap) is counted once, total = water + wind − overlap, "
+            "graded by the more severe of the two; the conservation rate uses the total. ",
+        )
+        + share
+    )
+
+
+def process_table(by_process: pd.DataFrame, lang: str = "zh") -> Table:
+    """Erosion area, share and grades 2–6 per county and process (water, wind, total), region last.
+
+    ``by_process``: :func:`read_erosion_by_process`.  Process names come from the table itself
+    (``process_name_zh``/``process_name_en``); the overlap is shown on total rows only.
+    """
+    year, region = _year_of(by_process), _region_name(by_process, lang)
+    names = grading.GRADE_NAMES_ZH if lang == "zh" else grading.GRADE_NAMES_EN
+    headers = _code_name_headers(lang) + [
+        _t(lang, "侵蚀类型", "Process"),
+        _t(lang, "土地面积 (km²)", "Land area (km²)"),
+        _t(lang, "参评面积 (km²)", "Assessed area (km²)"),
+        _t(lang, "水土流失面积 (km²)", "Erosion area (km²)"),
+        _t(lang, "水土流失面积占比 (%)", "Erosion share (%)"),
+    ]
+    headers += [_t(lang, f"{names[g]} (km²)", f"{names[g].capitalize()} (km²)") for g in grading.EROSION_GRADES]
+    headers += [_t(lang, "水力风力重叠面积 (km²)", "Water–wind overlap (km²)")]
+    kinds = ["code", "text", "text", "area", "area", "area", "pct"] + ["area"] * len(grading.EROSION_GRADES) + ["area"]
+    table = Table(
+        "process",
+        _t(lang, "按侵蚀类型", "By process"),
+        _t(
+            lang,
+            f"{region}各县（市、区）水土流失面积按侵蚀类型（{year}年）",
+            f"{region} erosion area by process (water, wind), {year}",
+        ),
+        headers,
+        kinds,
+        note=process_note(has_wind(by_process), lang),
+    )
+    name_col = "process_name_zh" if lang == "zh" else "process_name_en"
+    for _, r in by_process.iterrows():
+        table.rows.append(
+            [
+                r["county_code"],
+                r["county_name"],
+                r[name_col],
+                r["land_area_km2"],
+                r["assessed_area_km2"],
+                r["erosion_area_km2"],
+                r["erosion_share_pct"],
+                *[r[f"area_grade{g}_km2"] for g in grading.EROSION_GRADES],
+                r["overlap_area_km2"] if r["process"] == "total" else None,
+            ]
+        )
+        if r["level"] == "region":
+            table.region_rows.add(len(table.rows) - 1)
+        if r["process"] == "total":
+            table.total_rows.add(len(table.rows) - 1)
     return table
 
 
@@ -576,6 +737,11 @@ def _method_notes(
         if key == "inputs":
             notes += _inputs_notes(value, lang)
             continue
+        if key == "input_limits":
+            continue  # at the top of the sheet (write_workbook)
+        if key == "erosion_forms":
+            notes.append((method_label(key, lang), erosion_forms_text(value, lang)))
+            continue
         notes.append((method_label(key, lang), _flat(value, lang)))
     for name, path in sources.items():
         notes.append((_t(lang, f"源文件 {name}", f"Source {name}"), f"{path.name}  SHA-256 {file_sha256(path)}"))
@@ -593,6 +759,54 @@ def _method_notes(
         )
     )
     return notes
+
+
+#: Names (zh, en) of the forms an erosion input comes in (the method record's ``erosion_forms`` values).
+EROSION_FORM_NAMES = {
+    "modulus": ("侵蚀模数栅格", "erosion-modulus raster"),
+    "grades": ("侵蚀强度分级图", "intensity-grade raster"),
+    "csle": ("由 CSLE 因子计算的侵蚀模数", "erosion modulus computed from the CSLE factors"),
+    "patches": ("侵蚀图斑（矢量）", "erosion patches (polygons)"),
+}
+_PROCESS_NAMES = {"water": ("水力侵蚀", "water erosion"), "wind": ("风力侵蚀", "wind erosion")}
+
+
+def erosion_forms_text(forms, lang: str = "zh") -> str:
+    """ "水力侵蚀：侵蚀强度分级图；风力侵蚀：无": the method record's ``erosion_forms`` in words."""
+    if not isinstance(forms, Mapping):
+        return _flat(forms, lang)
+    parts = []
+    for process, form in forms.items():
+        zh_en = _PROCESS_NAMES.get(str(process))
+        name = _t(lang, *zh_en) if zh_en else str(process)
+        if form is None:
+            shown = _t(lang, "无", "none")
+        else:
+            form_names = EROSION_FORM_NAMES.get(str(form))
+            shown = f"{_t(lang, *form_names)} ({form})" if form_names else str(form)
+        parts.append(f"{name}{_t(lang, '：', ': ')}{shown}")
+    return _t(lang, "；", "; ").join(parts)
+
+
+def input_limits(method, lang: str = "zh") -> list[str]:
+    """The method record's ``input_limits`` sentences in ``lang``: results this year's inputs cannot give.
+
+    Each entry is ``{"zh": ..., "en": ...}`` (a plain string is taken as is); empty when absent.
+    """
+    out = []
+    for entry in (method or {}).get("input_limits") or []:
+        if isinstance(entry, Mapping):
+            text = entry.get(lang) or entry.get("zh") or entry.get("en")
+        else:
+            text = entry
+        if text:
+            out.append(str(text))
+    return out
+
+
+def input_limits_heading(lang: str = "zh") -> str:
+    """Heading of the notice listing :func:`input_limits` (workbook notes and report)."""
+    return _t(lang, "注意：本年输入数据无法给出的结果", "Note: results this year's inputs cannot give")
 
 
 #: Labels (zh, en) of the ``method`` record's keys (report and workbook notes).
@@ -620,6 +834,8 @@ METHOD_LABELS = {
     "boundaries": ("行政区界", "Boundaries"),
     "default_t_km2": ("默认 T (t/(km²·a))", "Default T (t/(km²·a))"),
     "by_county": ("按县设定的 T", "T set per county"),
+    "erosion_forms": ("侵蚀数据形式", "Erosion input forms"),
+    "input_limits": ("本年输入无法给出的结果", "Results the inputs cannot give"),
 }
 
 
@@ -683,6 +899,7 @@ def _write_table(ws, table: Table, lang: str, demo: bool) -> None:
     ws.row_dimensions[2].height = 48
     miss_fill = PatternFill("solid", fgColor="F8D7DA")
     region_fill = PatternFill("solid", fgColor="F2F2F2")
+    total_fill = PatternFill("solid", fgColor="EEF3E8")
     widths = [max(8, min(text_width(h) // 2 + 2, 16)) for h in table.headers]
     for i, row in enumerate(table.rows):
         r = i + 3
@@ -704,6 +921,8 @@ def _write_table(ws, table: Table, lang: str, demo: bool) -> None:
                 c.alignment = Alignment(horizontal="center")
             if kind == "met" and value is False:
                 c.fill = miss_fill
+            if i in table.total_rows and not is_region:
+                c.fill = total_fill
             if is_region:
                 c.font = Font(bold=True)
                 if not (kind == "met" and value is False):
@@ -761,32 +980,38 @@ def write_workbook(
     lang: str = "zh",
     demo: bool = False,
     method: dict | None = None,
+    process_csv: str | os.PathLike | None = None,
 ) -> Path:
     """Write the bulletin workbook (.xlsx) and return its path.
 
-    Sheets: (a) 水土保持率与目标对比, (b) 各县水土流失面积按强度分级, (c) 按土地利用类型
+    Sheets: (a) 水土保持率与目标对比, (b) 各县水土流失面积按强度分级, 按侵蚀类型 (erosion by
+    process: water, wind, total — only when ``process_csv`` is given), (c) 按土地利用类型
     (erosion area by land-use class), a long detail sheet, and 说明 (notes: method, T per
     county, source checksums, software versions, demo note).  Headers carry units; region
     rows are bold; header rows are frozen.  ``lang="en"`` writes English headers.
-    ``method`` (optional) adds key/value lines to the notes sheet.
+    ``method`` (optional) adds key/value lines to the notes sheet; its ``input_limits``
+    (results the year's inputs cannot give) open the notes sheet, in red.
+    ``process_csv``: the year's ``erosion_by_process.csv`` (:func:`read_erosion_by_process`);
+    its total must equal ``county_rates.csv``'s erosion area.
     """
     from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font
+    from openpyxl.styles import Alignment, Font, PatternFill
 
     _check_lang(lang)
     rates = read_county_rates(county_rates_csv)
     comparison = read_target_comparison(target_comparison_csv)
     ebl = read_erosion_by_landcover(erosion_by_landcover_csv)
-    tables = [
-        targets_table(rates, comparison, lang),
-        grades_table(rates, lang),
-        landuse_table(ebl, rates, lang),
-        landuse_detail_table(ebl, lang),
-    ]
+    tables = [targets_table(rates, comparison, lang), grades_table(rates, lang)]
+    if process_csv is not None:
+        by_process = read_erosion_by_process(process_csv)
+        check_total_matches_rates(by_process, rates, process_csv)
+        tables.append(process_table(by_process, lang))
+    tables += [landuse_table(ebl, rates, lang), landuse_detail_table(ebl, lang)]
     sources = {
         "county_rates.csv": Path(county_rates_csv),
         "target_comparison.csv": Path(target_comparison_csv),
         "erosion_by_landcover.csv": Path(erosion_by_landcover_csv),
+        **({"erosion_by_process.csv": Path(process_csv)} if process_csv is not None else {}),
     }
     wb = Workbook()
     wb.remove(wb.active)
@@ -796,10 +1021,21 @@ def write_workbook(
     ws.cell(row=1, column=1, value=_t(lang, "说明", "Notes") + (f"  【{DEMO_BANNER}】" if demo else "")).font = Font(
         bold=True, size=13, color="C00000" if demo else "000000"
     )
-    for i, (k, v) in enumerate(_method_notes(rates, lang, demo, method, sources), start=2):
-        ws.cell(row=i, column=1, value=k).font = Font(bold=True)
+    notes = _method_notes(rates, lang, demo, method, sources)
+    limits = input_limits(method, lang)
+    first_limit = 1 if demo else 0  # right below the demo note, above everything else
+    notes[first_limit:first_limit] = [
+        (input_limits_heading(lang) if j == 0 else "", text) for j, text in enumerate(limits)
+    ]
+    limit_rows = range(first_limit + 2, first_limit + 2 + len(limits))
+    limit_fill = PatternFill("solid", fgColor="FFF2CC")
+    for i, (k, v) in enumerate(notes, start=2):
+        ws.cell(row=i, column=1, value=k).font = Font(bold=True, color="C00000" if i in limit_rows else "000000")
         c = ws.cell(row=i, column=2, value=v)
         c.alignment = Alignment(wrap_text=True, vertical="top")
+        if i in limit_rows:
+            c.font = Font(bold=True, color="C00000")
+            c.fill = ws.cell(row=i, column=1).fill = limit_fill
         # wrapped rows need an explicit height: neither openpyxl nor LibreOffice's import sizes them
         ws.row_dimensions[i].height = 15 * max(1, math.ceil(text_width(str(v)) / 104))
         ws.cell(row=i, column=1).alignment = Alignment(vertical="top", wrap_text=True)
