@@ -26,7 +26,7 @@ import datetime as _dt
 import html
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -95,7 +95,7 @@ table{border-collapse:collapse;margin:8px 0 4px;font-size:13px;width:100%}
 caption{caption-side:top;text-align:left;font-weight:bold;padding:4px 0;font-size:14px}
 th,td{border:1px solid #9e9e9e;padding:4px 8px}th{background:#dde6f0;font-weight:bold;text-align:center}
 td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}td.c{text-align:center}
-tr.total td{background:#eef3e8}tr.region td{font-weight:bold;background:#f2f2f2}td.miss{background:#f8d7da}td.met{background:#e2f0d9}
+tr.total td{background:#eef3e8}#process-table td:nth-child(3){white-space:nowrap}tr.region td{font-weight:bold;background:#f2f2f2}td.miss{background:#f8d7da}td.met{background:#e2f0d9}
 td.ontrack{background:#eef6e8}td.st{white-space:nowrap}
 table:not(.inputs) th:nth-child(-n+2),table:not(.inputs) td:nth-child(-n+2){white-space:nowrap}
 .note{color:#555;font-size:13px;margin:2px 0 12px}figure{margin:16px 0 32px}figure img{max-width:100%;border:1px solid #ddd}
@@ -431,7 +431,7 @@ def _inputs_html(inputs, lang: str) -> str:
     return f'<table class="inputs"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
 
 
-def _summary(rates: pd.DataFrame, comp: pd.DataFrame, year, lang: str) -> str:
+def _summary(rates: pd.DataFrame, comp: pd.DataFrame, year, lang: str, extra_lines: Sequence[str] = ()) -> str:
     reg = region_row(rates)
     counties = rates[rates["level"] == "county"]
     n = len(counties)
@@ -493,6 +493,7 @@ def _summary(rates: pd.DataFrame, comp: pd.DataFrame, year, lang: str) -> str:
                 "(per county in 'Method and parameters').",
             )
         )
+    lines += [line for line in extra_lines if line]
     card_html = "".join(
         f'<div class="card"><div class="v">{_e(v)}</div><div class="k">{_e(k)}</div></div>' for v, k in cards
     )
@@ -509,28 +510,32 @@ def input_limits_html(method: Mapping | None, lang: str) -> str:
     return f'<div class="limits" id="input-limits"><h2>{_e(input_limits_heading(lang))}</h2><ul>{items}</ul></div>'
 
 
-def process_section_html(by_process: pd.DataFrame, lang: str) -> str:
-    """The by-process section: a sentence on the region's water, wind and total erosion, then the table."""
+def process_lead(by_process: pd.DataFrame, lang: str) -> str:
+    """One sentence on the region's water, wind and total erosion, or that the year has water erosion only."""
     reg = by_process[by_process["level"] == "region"].set_index("process")
     if not has_wind(by_process):
-        lead = _L(
+        return _L(
             lang,
             "本年只有水力侵蚀数据（无风力侵蚀图层）：水土流失面积即水力侵蚀面积。",
             "This year has water erosion only (no wind-erosion layer): the erosion area is the water erosion.",
         )
-    elif {"water", "wind", "total"} <= set(reg.index):
-        area = {p: format_value(reg.loc[p, "erosion_area_km2"], "area") for p in ("water", "wind", "total")}
-        overlap = format_value(reg.loc["total", "overlap_area_km2"], "area")
-        region = str(reg.loc["total", "county_name"])
-        lead = _L(
-            lang,
-            f"{region}水土流失面积 {area['total']} km²：水力侵蚀 {area['water']} km²，风力侵蚀 {area['wind']} km²，"
-            f"两者重叠 {overlap} km² 只计一次。",
-            f"{region}: erosion area {area['total']} km² — water {area['water']} km², wind {area['wind']} km², "
-            f"the {overlap} km² eroded by both counted once.",
-        )
-    else:
-        lead = ""
+    if not {"water", "wind", "total"} <= set(reg.index):
+        return ""
+    area = {p: format_value(reg.loc[p, "erosion_area_km2"], "area") for p in ("water", "wind", "total")}
+    overlap = format_value(reg.loc["total", "overlap_area_km2"], "area")
+    region = str(reg.loc["total", "county_name"])
+    return _L(
+        lang,
+        f"{region}水土流失面积 {area['total']} km²：水力侵蚀 {area['water']} km²，风力侵蚀 {area['wind']} km²，"
+        f"两者重叠 {overlap} km² 只计一次。",
+        f"{region}: erosion area {area['total']} km² — water {area['water']} km², wind {area['wind']} km², "
+        f"the {overlap} km² eroded by both counted once.",
+    )
+
+
+def process_section_html(by_process: pd.DataFrame, lang: str) -> str:
+    """The by-process section: :func:`process_lead`, then the table."""
+    lead = process_lead(by_process, lang)
     intro = f'<p id="process-lead">{_e(lead)}</p>' if lead else ""
     return intro + table_html(process_table(by_process, lang), lang, "process-table")
 
@@ -692,6 +697,8 @@ def write_report(
                 "pass the tables of the report's year.",
             )
         check_total_matches_rates(by_process, rates, erosion_by_process_csv)
+    # a year with wind erosion says in the summary how water and wind make up the erosion area
+    summary_extra = [process_lead(by_process, lang)] if by_process is not None and has_wind(by_process) else []
     maps = {key: _need_file(p, f"map {key!r}") for key, p in map_pngs.items()}
     map_inputs = report_map.one_map_inputs(one_map) if one_map else None
     reg = region_row(rates)
@@ -699,7 +706,7 @@ def write_report(
 
     title = _L(lang, f"{region}{year}年水土保持率评估报告", f"{region} soil and water conservation assessment, {year}")
     sections: list[tuple[str, str, str]] = []
-    sections.append(("summary", _L(lang, "摘要", "Summary"), _summary(rates, comp, year, lang)))
+    sections.append(("summary", _L(lang, "摘要", "Summary"), _summary(rates, comp, year, lang, summary_extra)))
     if map_inputs is not None:
         sections.append(
             (
@@ -733,7 +740,11 @@ def write_report(
         sections.append(
             (
                 "erosion-by-process",
-                _L(lang, "水土流失面积按侵蚀类型（水力、风力）", "Erosion area by process (water, wind)"),
+                _L(lang, "水土流失面积按侵蚀类型（水力、风力）", "Erosion area by process (water, wind)")
+                if has_wind(by_process)
+                else _L(
+                    lang, "水土流失面积按侵蚀类型（本年仅水力侵蚀）", "Erosion area by process (water only this year)"
+                ),
                 process_section_html(by_process, lang),
             )
         )
