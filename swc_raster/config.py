@@ -20,6 +20,7 @@ from typing import Any, Final
 import jsonschema
 import yaml
 
+from swc_raster.erosion_layers import ErosionLayer, grade_table
 from swc_raster.errors import ConfigError, InputFileError, Problem, ValidationFailed
 
 #: Where the CSLE branch writes a year's erosion modulus, and its unit.
@@ -191,10 +192,49 @@ class YearInputs:
     csle: Mapping[str, Any] | None = None
     erosion_patches: Mapping[str, Any] | None = None
     landuse_polygons: Mapping[str, Any] | None = None
+    #: ``erosion_grades:`` block: the erosion raster holds intensity grades (None: a modulus).
+    erosion_grades: Mapping[str, Any] | None = None
+    wind_erosion: str | None = None
+    wind_erosion_unit: str | None = None
+    wind_erosion_grades: Mapping[str, Any] | None = None
 
     @property
     def is_csle(self) -> bool:
         return self.csle is not None
+
+    @property
+    def is_graded(self) -> bool:
+        """The water-erosion raster holds grades: T has no effect, there is no T sensitivity."""
+        return self.erosion_grades is not None
+
+    @property
+    def has_wind(self) -> bool:
+        return self.wind_erosion is not None
+
+    @property
+    def has_layers(self) -> bool:
+        """Read through erosion layers (grades or wind) rather than as one modulus raster."""
+        return self.is_graded or self.has_wind
+
+    def erosion_layers(self, wind_thresholds_t_km2: tuple[float, ...]) -> list[ErosionLayer]:
+        """The year's erosion layers: water (modulus or grades), then wind when given."""
+        where = f"config: years ({self.year})"
+        water = ErosionLayer("water", str(self.erosion), unit=self.erosion_unit)
+        if self.erosion_grades is not None:
+            codes, nodata = grade_table(self.erosion_grades, f"{where}.erosion_grades")
+            water = ErosionLayer("water", str(self.erosion), grade_codes=codes, nodata_codes=nodata)
+        layers = [water]
+        if self.wind_erosion is not None:
+            if self.wind_erosion_grades is not None:
+                codes, nodata = grade_table(self.wind_erosion_grades, f"{where}.wind_erosion_grades")
+                layers.append(ErosionLayer("wind", self.wind_erosion, grade_codes=codes, nodata_codes=nodata))
+            else:
+                layers.append(
+                    ErosionLayer(
+                        "wind", self.wind_erosion, unit=self.wind_erosion_unit, thresholds_t_km2=wind_thresholds_t_km2
+                    )
+                )
+        return layers
 
     @property
     def is_vector(self) -> bool:
@@ -233,6 +273,8 @@ class Settings:
     publish: Publish
     demo: bool
     years: Mapping[int, YearInputs] = field(default_factory=dict)
+    #: Lower bounds of wind-erosion grades 2–6, t/(km²·a) (``wind_grading.thresholds_t_km2``).
+    wind_thresholds_t_km2: tuple[float, ...] = (200.0, 2500.0, 5000.0, 8000.0, 15000.0)
 
     @classmethod
     def from_config(cls, cfg: Mapping[str, Any]) -> Settings:
@@ -267,6 +309,7 @@ class Settings:
             publish=Publish(p["lang"], p["source_note"]),
             demo=bool(c["demo"]),
             years=_frozen(year_inputs(c)),
+            wind_thresholds_t_km2=_wind_thresholds(c["wind_grading"]["thresholds_t_km2"]),
         )
 
     def year(self, year: int | str) -> YearInputs:
@@ -312,6 +355,7 @@ def year_inputs(cfg: Mapping[str, Any]) -> dict[int, YearInputs]:
                 f"has {' and '.join(land) if land else 'no land-cover input'}.",
                 "give exactly one of `landcover:` (a raster) or `landuse_polygons:` (survey polygons).",
             )
+        _erosion_layer_keys(entry, where, forms)
         vector = forms == ["erosion_patches"]
         if vector != (land == ["landuse_polygons"]):
             raise ConfigError(
@@ -320,8 +364,15 @@ def year_inputs(cfg: Mapping[str, Any]) -> dict[int, YearInputs]:
                 "give both as polygons (`erosion_patches:` with `landuse_polygons:`) or both as "
                 "rasters (`erosion:`/`csle:` with `landcover:`); rasterize one of them first if needed.",
             )
+        wind = {
+            "wind_erosion": entry.get("wind_erosion"),
+            "wind_erosion_unit": entry.get("wind_erosion_unit"),
+            "wind_erosion_grades": None
+            if entry.get("wind_erosion_grades") is None
+            else _frozen(entry["wind_erosion_grades"]),
+        }
         if forms == ["csle"]:
-            out[y] = YearInputs(y, entry["landcover"], derived, CSLE_EROSION_UNIT, _frozen(entry["csle"]))
+            out[y] = YearInputs(y, entry["landcover"], derived, CSLE_EROSION_UNIT, _frozen(entry["csle"]), **wind)
         elif vector:
             out[y] = YearInputs(
                 y,
@@ -332,8 +383,76 @@ def year_inputs(cfg: Mapping[str, Any]) -> dict[int, YearInputs]:
                 landuse_polygons=_frozen(entry["landuse_polygons"]),
             )
         else:
-            out[y] = YearInputs(y, entry["landcover"], entry["erosion"], entry.get("erosion_unit"))
+            grades = entry.get("erosion_grades")
+            out[y] = YearInputs(
+                y,
+                entry["landcover"],
+                entry["erosion"],
+                entry.get("erosion_unit"),
+                erosion_grades=None if grades is None else _frozen(grades),
+                **wind,
+            )
+        # the grade tables' own problems (a code twice, code 0 as a grade) surface at parse time
+        out[y].erosion_layers((200.0, 2500.0, 5000.0, 8000.0, 15000.0))
     return out
+
+
+def _wind_thresholds(values: list[float]) -> tuple[float, ...]:
+    t = tuple(float(v) for v in values)
+    if any(b <= a for a, b in zip(t, t[1:])):
+        raise ConfigError(
+            "config: wind_grading.thresholds_t_km2",
+            f"is {list(t)}: the five lower bounds of 轻度 … 剧烈 must increase.",
+            "give them in grade order, e.g. the SL 190-2007 values [200, 2500, 5000, 8000, 15000].",
+        )
+    return t
+
+
+def _erosion_layer_keys(entry: Mapping[str, Any], where: str, forms: list[str]) -> None:
+    """A graded raster has no unit; a wind layer has exactly one of a unit or a grade table and goes with rasters."""
+    if entry.get("erosion_grades") is not None:
+        if forms != ["erosion"]:
+            raise ConfigError(
+                f"{where}.erosion_grades",
+                "describes the codes of an `erosion:` raster, but the year has none.",
+                "remove `erosion_grades:`, or give the graded raster as `erosion:`.",
+            )
+        if entry.get("erosion_unit") is not None:
+            raise ConfigError(
+                where,
+                "has both `erosion_unit:` (a modulus) and `erosion_grades:` (a graded raster).",
+                "keep `erosion_unit:` if the raster holds the erosion modulus, `erosion_grades:` if it holds grades.",
+            )
+    wind = entry.get("wind_erosion")
+    wind_keys = [k for k in ("wind_erosion_unit", "wind_erosion_grades") if entry.get(k) is not None]
+    if wind is None:
+        if wind_keys:
+            raise ConfigError(
+                f"{where}.{wind_keys[0]}",
+                "is given, but the year has no `wind_erosion:` raster.",
+                "add `wind_erosion:` (the wind-erosion raster) or remove the key.",
+            )
+        return
+    if forms == ["erosion_patches"]:
+        raise ConfigError(
+            f"{where}.wind_erosion",
+            "is a raster, but the year's erosion is delivered as patch polygons.",
+            "give wind erosion with raster inputs (`erosion:` or `csle:`), or merge it into the patches' grades.",
+        )
+    if len(wind_keys) != 1:
+        raise ConfigError(
+            where,
+            "has a `wind_erosion:` raster with "
+            + (" and ".join(f"`{k}:`" for k in wind_keys) if wind_keys else "neither a unit nor a grade table")
+            + ".",
+            "give exactly one of `wind_erosion_unit:` (a wind-erosion modulus) or `wind_erosion_grades:` (grades).",
+        )
+    if forms == ["erosion"] and str(wind) == str(entry.get("erosion")):
+        raise ConfigError(
+            f"{where}.wind_erosion",
+            f"is the same file as `erosion:` ({wind}).",
+            "point `wind_erosion:` at the wind-erosion raster and `erosion:` at the water-erosion raster.",
+        )
 
 
 def resolve_csle_erosion(cfg: dict) -> dict:

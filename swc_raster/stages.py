@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import shapely
 import xarray as xr
 
 from swc_raster import align as align_lib
@@ -217,6 +218,36 @@ def _t_by_zone(counties: pd.DataFrame, t_by_county: Mapping[str, float]) -> np.n
     return t_by_zone
 
 
+def _erosion_footprint(
+    erosion: str | Path,
+    erosion_layers: Sequence[Mapping[str, Any]] | None,
+    grid: AnalysisGrid,
+    *,
+    water_only: bool = False,
+):
+    """The erosion data's footprint in the grid's CRS: the raster's, or the union of the layers' (water's only
+    with ``water_only``); county land outside it is a data gap."""
+    paths = [erosion] if not erosion_layers else [
+        layer["path"] for layer in erosion_layers if not water_only or layer["process"] == "water"
+    ]  # fmt: skip
+    covers = []
+    for path in paths:
+        with align_lib.open_raster(path, "erosion") as src:
+            covers.append(raster_footprint(src, grid.crs_wkt))
+    covers = [c for c in covers if c is not None]
+    return shapely.union_all(covers) if covers else None
+
+
+def _layers_t_checked(erosion_layers, t_by_zone: np.ndarray) -> list[dict] | None:
+    """The layers as plain dicts; every T low enough for the graded and wind stand-ins."""
+    if not erosion_layers:
+        return None
+    from swc_raster.erosion_layers import check_t_for_stand_ins
+
+    check_t_for_stand_ins(t_by_zone[1:])
+    return [dict(layer) for layer in erosion_layers]
+
+
 def grade(
     erosion: str | Path,
     *,
@@ -225,21 +256,30 @@ def grade(
     t_by_county: Mapping[str, float],
     erosion_unit: str = "t/km2/a",
     erosion_resampling: str = "auto",
+    erosion_layers: Sequence[Mapping[str, Any]] | None = None,
     out_grade: str | Path,
     window_size: int = 2048,
 ) -> None:
-    """The SL 190 grade raster of one batch and year, with each county's T, read from the erosion raster."""
+    """The SL 190 grade raster of one batch and year, with each county's T, read from the erosion raster.
+
+    ``erosion_layers`` (a graded raster, or water and wind): the grade is the declared grade, or the
+    more severe of the two processes.
+    """
     counties = read_prepared(counties_gpkg)
+    grid = AnalysisGrid.from_json(grid_json)
+    t_by_zone = _t_by_zone(counties, t_by_county)
     zonal.write_grade_raster(
         erosion,
         erosion,
         counties,
-        _t_by_zone(counties, t_by_county),
-        AnalysisGrid.from_json(grid_json),
+        t_by_zone,
+        grid,
         out_grade,
         window_size,
         erosion_unit=erosion_unit,
         erosion_resampling=erosion_resampling,
+        erosion_layers=_layers_t_checked(erosion_layers, t_by_zone),
+        footprint=_erosion_footprint(erosion, erosion_layers, grid) if erosion_layers else None,
     )
 
 
@@ -255,6 +295,7 @@ def crosstab(
     landcover_resampling: str = "auto",
     erosion_resampling: str = "auto",
     t_sensitivity: Sequence[float] = (),
+    erosion_layers: Sequence[Mapping[str, Any]] | None = None,
     out_crosstab: str | Path,
     out_sensitivity: str | Path | None = None,
     mem_mb: float = 1000,
@@ -268,20 +309,23 @@ def crosstab(
     ``mem_mb`` and ``workers``; county land outside the erosion raster's footprint is grade 7.
     ``t_sensitivity``: alternative T values whose eroded area per county is counted in the same
     pass and written to ``out_sensitivity`` (``county_code, t_km2, eroded_area_km2``, unrounded;
-    a header only when there are none).
+    a header only when there are none).  ``erosion_layers``
+    (:meth:`swc_raster.erosion_layers.ErosionLayer.params`: a graded raster, or water and wind
+    erosion) replaces ``erosion``/``erosion_unit``: the grade is the declared one, or the more
+    severe of the two processes; land outside every layer is the data gap.
     """
     window_size = zonal.window_for_memory(mem_mb, workers or 1)
     counties = read_prepared(counties_gpkg)
     grid = AnalysisGrid.from_json(grid_json)
-    with align_lib.open_raster(erosion, "erosion") as src:
-        cover = raster_footprint(src, grid.crs_wkt)
+    t_by_zone = _t_by_zone(counties, t_by_county)
+    cover = _erosion_footprint(erosion, erosion_layers, grid)
     table, eroded = zonal.crosstab_with_sensitivity(
         landcover,
         erosion,
         counties,
         list(legend_codes),
         grid,
-        _t_by_zone(counties, t_by_county),
+        t_by_zone,
         footprint=cover,
         window_size=window_size,
         workers=workers,
@@ -289,6 +333,7 @@ def crosstab(
         landcover_resampling=landcover_resampling,
         erosion_resampling=erosion_resampling,
         t_sensitivity=t_sensitivity,
+        erosion_layers=_layers_t_checked(erosion_layers, t_by_zone),
     )
     with atomic_path(out_crosstab) as tmp:
         table.to_netcdf(tmp)
@@ -296,6 +341,99 @@ def crosstab(
         long = eroded.to_dataframe().reset_index()[["county_code", "t_km2", "eroded_area_km2"]]
         with atomic_path(out_sensitivity) as tmp:
             long.to_csv(tmp, index=False, float_format="%.17g")
+
+
+def process_crosstab(
+    *,
+    counties_gpkg: str | Path,
+    grid_json: str | Path,
+    t_by_county: Mapping[str, float],
+    erosion_layers: Sequence[Mapping[str, Any]],
+    erosion_resampling: str = "auto",
+    out_crosstab: str | Path,
+    mem_mb: float = 1000,
+    workers: int | None = None,
+) -> None:
+    """County × wind grade × water grade areas of one batch (NetCDF), for the by-process table.
+
+    The wind layer's grades (0 no wind data, 1–6) take the place of the land-cover classes; water
+    is graded with each county's T; land outside the water layer is water's data gap (grade 7).
+    """
+    window_size = zonal.window_for_memory(mem_mb, workers or 1)
+    counties = read_prepared(counties_gpkg)
+    grid = AnalysisGrid.from_json(grid_json)
+    t_by_zone = _t_by_zone(counties, t_by_county)
+    water = next(layer["path"] for layer in erosion_layers if layer["process"] == "water")
+    table, _ = zonal.crosstab_with_sensitivity(
+        water,
+        water,
+        counties,
+        [1, 2, 3, 4, 5, 6],
+        grid,
+        t_by_zone,
+        footprint=_erosion_footprint(water, erosion_layers, grid, water_only=True),
+        window_size=window_size,
+        workers=workers,
+        erosion_resampling=erosion_resampling,
+        erosion_layers=_layers_t_checked(erosion_layers, t_by_zone),
+        landcover_is_wind_grade=True,
+    )
+    with atomic_path(out_crosstab) as tmp:
+        table.to_netcdf(tmp)
+
+
+def gather_process_crosstab(
+    crosstabs: Sequence[str | Path], *, counties_gpkg: str | Path, out_crosstab: str | Path
+) -> xr.DataArray:
+    """Join the batches' county × wind grade × water grade tables (counties in code order)."""
+    table = _join_batches(crosstabs, counties_gpkg)
+    with atomic_path(out_crosstab) as tmp:
+        table.to_netcdf(tmp)
+    return table
+
+
+def _join_batches(tables: Sequence[str | Path], counties_gpkg: str | Path) -> xr.DataArray:
+    """The batches' tables joined along ``county_code`` (in code order); every county must be in one."""
+    counties = read_prepared(counties_gpkg)
+    table = xr.concat([zonal.read_crosstab(p) for p in tables], dim="county_code").sortby("county_code")
+    missing = sorted(set(counties.county_code) - set(table.county_code.values))
+    if missing:
+        raise InputError(
+            f"batch tables ({', '.join(map(str, tables))})",
+            f"counties {missing} are in no batch.",
+            "rerun the workflow from prepare_boundaries.",
+        )
+    return table
+
+
+def erosion_by_process(
+    crosstab_nc: str | Path,
+    process_nc: str | Path | None = None,
+    *,
+    year: int,
+    counties_gpkg: str | Path,
+    region_code: str,
+    region_name: str,
+    demo: bool,
+    out_csv: str | Path,
+) -> pd.DataFrame:
+    """erosion_by_process.csv: water, wind and total erosion area by grade per county and for the region.
+
+    ``process_nc``: the year's county × wind grade × water grade table (None: no wind layer).
+    """
+    from swc_raster.processes import process_table
+
+    counties = read_prepared(counties_gpkg)
+    table = process_table(
+        zonal.read_crosstab(crosstab_nc),
+        None if process_nc is None else zonal.read_crosstab(process_nc),
+        dict(zip(counties.county_code, counties.county_name)),
+        year=year,
+        region_code=region_code,
+        region_name=region_name,
+    )
+    write_csv(table, out_csv, demo=demo)
+    return table
 
 
 def gather_crosstab(

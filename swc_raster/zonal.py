@@ -67,6 +67,13 @@ def GridSource(*args, **kwargs):  # noqa: N802 - the class of swc_raster.sources
     return cls(*args, **kwargs)
 
 
+def open_source(grid: AnalysisGrid, kind: str, spec: dict):
+    """A source raster (or erosion layers) read onto ``grid``: :func:`swc_raster.layer_sources.open_source`."""
+    from swc_raster.layer_sources import open_source as opener
+
+    return opener(grid, kind, spec)
+
+
 #: Smallest and largest window sizes (cells a side) the engine accepts.
 MIN_WINDOW, MAX_WINDOW = 64, 16384
 
@@ -178,6 +185,8 @@ def write_grade_raster(
     *,
     erosion_unit: str = "t/km2/a",
     erosion_resampling: str = "auto",
+    erosion_layers: Sequence[dict] | None = None,
+    footprint: shapely.Geometry | None = None,
 ) -> None:
     """Grade the erosion modulus by SL 190 with each county's T and write ``out_path``.
 
@@ -187,13 +196,21 @@ def write_grade_raster(
     Codes: 1–6 grades; 0 erosion nodata inside a county (non-eroded); 7 county
     land outside the erosion raster's footprint (data gap); 255 outside every
     county.  ``t_by_zone[z]`` is T (t/(km²·a)) of zone ``z`` (index 0 unused).
+    ``erosion_layers`` and ``footprint``: as for :func:`crosstab_with_sensitivity` (the grade is then
+    the more severe of water and wind erosion; ``footprint`` the union of the layers' footprints).
     """
     check_window_size(window_size)
     zones = _Zones(counties)
-    with open_raster(erosion_source, "erosion") as src:
-        cover = raster_footprint(src, grid.crs_wkt)
+    if footprint is not None:
+        cover = footprint
+    else:
+        with open_raster(erosion_source, "erosion") as src:
+            cover = raster_footprint(src, grid.crs_wkt)
     t_by_zone = np.asarray(t_by_zone, dtype="float64")
-    ero = GridSource(erosion_aligned, grid, kind="erosion", unit=erosion_unit, resampling=erosion_resampling)
+    if erosion_layers is not None:
+        ero = open_source(grid, "erosion", {"layers": list(erosion_layers), "resampling": erosion_resampling})
+    else:
+        ero = GridSource(erosion_aligned, grid, kind="erosion", unit=erosion_unit, resampling=erosion_resampling)
     with (
         atomic_path(out_path) as tmp,
         rasterio.open(tmp, "w", **grid.profile("uint8", OUTSIDE), num_threads=2) as dst,
@@ -340,8 +357,8 @@ class _Counter:
         tile: int,
         t_alt: Sequence[float] = (),
     ):
-        self.lc = GridSource(grid=grid, kind="landcover", **landcover)
-        self.ero = GridSource(grid=grid, kind="erosion", **erosion)
+        self.lc = open_source(grid, "landcover", landcover)
+        self.ero = open_source(grid, "erosion", erosion)
         self.areas = CellAreas(grid)
         grid_transform = grid.transform
         self.nodata = np.float32(EROSION_NODATA)
@@ -666,6 +683,8 @@ def crosstab_with_sensitivity(
     landcover_resampling: str = "auto",
     erosion_resampling: str = "auto",
     t_sensitivity: Sequence[float] = (),
+    erosion_layers: Sequence[dict] | None = None,
+    landcover_is_wind_grade: bool = False,
 ) -> tuple[xr.DataArray, xr.DataArray]:
     """Area (km²) per county × land-cover class × SL 190 grade, from one pass over the grid.
 
@@ -688,6 +707,12 @@ def crosstab_with_sensitivity(
     the 微度/轻度 boundary moves), counted exactly as the grades are (same cells, same coverage
     weights at county edges, same float32 comparison).  Returned as the second value, a DataArray
     ``(county_code, t_km2)`` (no ``t_km2`` when ``t_sensitivity`` is empty).
+
+    ``erosion_layers`` (:meth:`swc_raster.erosion_layers.ErosionLayer.params` of the water layer and
+    the optional wind layer) replaces ``erosion_aligned``: graded rasters and wind erosion are read
+    as the modulus their grades stand for (:mod:`swc_raster.layer_sources`).  With
+    ``landcover_is_wind_grade`` the wind layer's grades (1–6) take the place of the land-cover
+    classes: the count is then county × wind grade × water grade (the by-process table).
     """
     from swc_raster.grading import check_allowable_loss
 
@@ -695,7 +720,7 @@ def crosstab_with_sensitivity(
     t_alt = sorted({float(t) for t in t_sensitivity})
     for t in t_alt:
         check_allowable_loss(t)
-    if erosion_unit is None:
+    if erosion_unit is None and erosion_layers is None:
         _check_erosion_raster(erosion_aligned, grid)
     if counties.empty:
         raise InputError("counties", "there is no county to count.", "check the batch's boundaries (codes, layer).")
@@ -703,6 +728,8 @@ def crosstab_with_sensitivity(
     t_by_zone = np.asarray(t_by_zone, dtype="float64")
     if len(t_by_zone) <= n_zones:
         raise ValueError(f"t_by_zone has {len(t_by_zone)} values; it needs one per zone id 0..{n_zones}")
+    if landcover_is_wind_grade:
+        legend_codes = [1, 2, 3, 4, 5, 6]  # the wind grades are the classes (0: no wind data)
     lut = landcover_lut(legend_codes)
     n_classes = len(legend_codes) + 1
     windows = grid.windows(window_size)
@@ -715,6 +742,14 @@ def crosstab_with_sensitivity(
         "resampling": erosion_resampling,
         "label": "erosion",
     }
+    if erosion_layers is not None:
+        water = [layer for layer in erosion_layers if layer["process"] == "water"]
+        ero_spec = {
+            "layers": water if landcover_is_wind_grade else list(erosion_layers),
+            "resampling": erosion_resampling,
+        }
+        if landcover_is_wind_grade:
+            lc_spec = {"layers": list(erosion_layers), "resampling": erosion_resampling, "read": "wind_grade"}
     args = (
         lc_spec,
         ero_spec,

@@ -14,10 +14,20 @@ from swc_raster.validate.context import Context
 from swc_raster.validate.tiles import OpenRaster
 
 
-def check_coverage(ctx: Context, key: str, r: OpenRaster, counties: Counties, consequence: str | None = None) -> bool:
+def check_coverage(
+    ctx: Context,
+    key: str,
+    r: OpenRaster,
+    counties: Counties,
+    consequence: str | None = None,
+    *,
+    low_is_warning: bool = False,
+) -> bool:
     """Report counties the raster covers less than ``validation.min_coverage_pct``; ``False`` when disjoint.
 
-    ``consequence`` says what happens to the uncovered land (default: from ``key``).
+    ``consequence`` says what happens to the uncovered land (default: from ``key``).  With
+    ``low_is_warning`` (a layer monitored in its own zone, as wind erosion) low coverage is a
+    warning; no overlap at all is still a problem.
     """
     if r.crs is None or counties.crs is None or not r.georeferenced or not counties.items:
         return True
@@ -42,6 +52,13 @@ def check_coverage(ctx: Context, key: str, r: OpenRaster, counties: Counties, co
         return False
     need = ctx.min_coverage()
     low = [(c, s) for c, s in shares if s < need]
+    if low and low_is_warning:
+        desc = ", ".join(f"{c.name} ({c.code}) {s:.1f} %" for c, s in low)
+        ctx.warnings.append(
+            f"[{r.label}] covers only part of {'these counties' if len(low) > 1 else 'this county'}: {desc}; "
+            "land outside it has no wind-erosion data (counted as not eroded by wind)."
+        )
+        return True
     if low:
         desc = ", ".join(f"{c.name} ({c.code}) {s:.1f} %" for c, s in low)
         gap = "data gap" if key == "erosion" else "unclassified (未分类)"

@@ -17,6 +17,7 @@ from rasterio.windows import Window
 
 from swc_raster import units
 from swc_raster.cellarea import cell_areas_km2
+from swc_raster.erosion_layers import graded_look
 from swc_raster.errors import UnitError
 from swc_raster.validate.context import Context, Year, fmt_num
 from swc_raster.validate.tiles import OpenRaster, TileReader, nodata_declared, strided_sample_index
@@ -29,10 +30,11 @@ FILL_VALUES: Final = (-9999.0, -99999.0, -999999.0, -999.0, -32768.0, -32767.0)
 BIG_FILL: Final = 1e30  # |v| ≥ this: ±3.4e38 (float32 max) and friends
 
 
-def erosion_unit(ctx: Context, y: Year) -> str | None:
-    """The year's declared erosion unit, normalised; a problem when missing or unknown."""
+def erosion_unit(ctx: Context, y: Year, key: str = "erosion") -> str | None:
+    """The declared unit of the year's raster ``key`` (``erosion`` or ``wind_erosion``), normalised; a
+    problem when missing or unknown."""
     try:
-        return units.normalise_unit(y.entry.get("erosion_unit"), y.input("erosion", y.entry.get("erosion")))
+        return units.normalise_unit(y.entry.get(f"{key}_unit"), y.input(key, y.entry.get(key)))
     except UnitError as exc:
         ctx.problems.extend(exc.problems)
         return None
@@ -68,8 +70,11 @@ class _Scan:
     area: list[np.ndarray] = field(default_factory=list)  # their cells' areas (km²; the tile's centre cell's)
 
 
-def scan_erosion(ctx: Context, y: Year, r: OpenRaster, win: Window, unit: str | None) -> None:
-    """Check the erosion values over ``win``; add problems (and a unit warning with ``unit_check: warn``)."""
+def scan_erosion(ctx: Context, y: Year, r: OpenRaster, win: Window, unit: str | None, key: str = "erosion") -> None:
+    """Check the erosion values over ``win``; add problems (and a unit warning with ``unit_check: warn``).
+
+    ``key`` is the raster's config key (``erosion`` or ``wind_erosion``), for the messages.
+    """
     reader = TileReader(ctx, r, win)
     step = max(1, math.ceil(reader.total / MAX_SAMPLE))
     with_area = r.crs is not None and r.georeferenced
@@ -88,13 +93,17 @@ def scan_erosion(ctx: Context, y: Year, r: OpenRaster, win: Window, unit: str | 
     if unit is None or not s.raw or (unit == units.T_PIXEL and not with_area):
         return
     raw = np.concatenate(s.raw)
+    graded = graded_look(raw)
+    if graded is not None:
+        ctx.unit_problem(r.label, f"declared as a modulus in {unit}, but {graded}.", graded_fix(y, key))
+        return
     area = np.concatenate(s.area) if with_area else None
     doubt = units.unit_doubt(raw, unit, area)
     if doubt is not None:
         likely = f" to {doubt.likely_units[0]}" if doubt.likely_units else ""
         fix = (
             f"check the raster's unit (its metadata or the producing software: InVEST SDR `usle.tif` is "
-            f"t/pixel/yr up to 3.14, t/ha/yr from 3.15) and set `years[{y.label}].erosion_unit`{likely} "
+            f"t/pixel/yr up to 3.14, t/ha/yr from 3.15) and set `years[{y.label}].{key}_unit`{likely} "
             "(one of " + ", ".join(units.UNITS) + "); if the values really are this low/high, set "
             "`validation.unit_check: warn`."
         )
@@ -185,3 +194,11 @@ def _report_values(ctx: Context, r: OpenRaster, s: _Scan) -> None:
             f"declare it as nodata: `gdal_edit.py -a_nodata {fmt_num(s.min_neg)} {rel}` "
             "(or re-export with a nodata value).",
         )
+
+
+def graded_fix(y: Year, key: str) -> str:
+    """How to declare a grade raster given with a unit."""
+    return (
+        f"replace `{key}_unit:` with `{key}_grades:` for years[{y.label}] (e.g. `{key}_grades: {{}}` "
+        "when codes 1–6 are 微度…剧烈; list other codes under their grade names and `nodata:`)."
+    )

@@ -11,7 +11,9 @@ from swc_raster.validate.boundaries import boundary_codes
 from swc_raster.validate.context import UNIT_CHECK_MODES, Context, Year, find_year, is_number, years
 from swc_raster.validate.csle import csle_header, is_csle
 from swc_raster.validate.erosion import erosion_unit
+from swc_raster.validate.grades import is_graded
 from swc_raster.validate.landcover import check_landcover_dtype
+from swc_raster.validate.layers import check_process_labels, check_unit_label
 from swc_raster.validate.tables import check_targets, legend_codes, read_targets
 from swc_raster.validate.tiles import open_raster
 from swc_raster.validate.vector import is_vector, vector_header
@@ -113,10 +115,19 @@ def year_header(ctx: Context, y: Year) -> None:
             "the same file is configured as land cover and as erosion.",
             "point `landcover:` and `erosion:` at their own rasters.",
         )
-    erosion_unit(ctx, y)
-    for key in ("landcover", "erosion"):
+    if not is_graded(y, "erosion"):
+        erosion_unit(ctx, y)
+    keys = ["landcover", "erosion"]
+    if y.entry.get("wind_erosion") is not None:
+        keys.append("wind_erosion")
+        if not is_graded(y, "wind_erosion"):
+            erosion_unit(ctx, y, "wind_erosion")
+    for key in keys:
         r = open_raster(ctx, y, key)
         if r is not None:
             if key == "landcover":
                 check_landcover_dtype(ctx, r)
+            else:  # what the raster says about itself: its process and unit
+                check_process_labels(ctx, y, r, key)
+                check_unit_label(ctx, y, r, key)
             r.close()

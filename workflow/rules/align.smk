@@ -7,6 +7,7 @@ rule validate_year:
     input:
         landcover=landcover_input,
         erosion=erosion_input,
+        wind=wind_input,
         boundaries=SETTINGS.boundaries.path,
     output:
         report="results/{year}/validation.json",

@@ -41,7 +41,10 @@ CSLE_YEARS = [str(y) for y, inputs in YEARS.items() if inputs.is_csle]
 # Years delivered as polygons (counted by vector_crosstab): no rasters, so no grade or land-cover map.
 VECTOR_YEARS = [str(y) for y, inputs in YEARS.items() if inputs.is_vector]
 # Years whose erosion is a modulus raster (delivered or CSLE): the ones a T-sensitivity table can be counted for.
-SENSITIVITY_YEARS = [str(y) for y, inputs in YEARS.items() if not inputs.is_vector]
+# (A graded erosion raster has no modulus either: its T sensitivity cannot be counted.)
+SENSITIVITY_YEARS = [str(y) for y, inputs in YEARS.items() if not (inputs.is_vector or inputs.is_graded)]
+# Years with a wind-erosion layer beside water erosion: their by-process table needs its own count.
+WIND_YEARS = [str(y) for y, inputs in YEARS.items() if inputs.has_wind]
 
 # Rasters that a rule of this workflow makes (the demo) are not checked before they exist.
 DEMO_INPUT = "resources/demo/{year}/{kind}.tif"
@@ -176,14 +179,39 @@ def t_of_batch(wildcards):
 
 
 def year_entry(wildcards):
-    """The year's rasters and erosion unit as plain values (a CSLE year: the branch's A)."""
+    """The year's rasters, units and grade tables as plain values (a CSLE year: the branch's A)."""
     y = YEARS[int(wildcards.year)]
-    return {
+    entry = {
         "year": y.year,
         "landcover": y.landcover,
         "erosion": y.erosion,
         "erosion_unit": y.erosion_unit,
     }
+    for key in ("erosion_grades", "wind_erosion", "wind_erosion_unit", "wind_erosion_grades"):
+        value = getattr(y, key)
+        if value is not None:
+            entry[key] = dict(value) if key.endswith("_grades") else value
+    return entry
+
+
+def erosion_layers_of(wildcards):
+    """The year's erosion layers (a graded raster, or water and wind) as plain values; None for one modulus raster."""
+    y = YEARS[int(wildcards.year)]
+    if not y.has_layers:
+        return None
+    return [layer.params() for layer in y.erosion_layers(SETTINGS.wind_thresholds_t_km2)]
+
+
+def wind_input(wildcards):
+    """The year's wind-erosion raster, if it has one (an input, so that a new file reruns the counts)."""
+    wind = YEARS[int(wildcards.year)].wind_erosion
+    return [wind] if wind else []
+
+
+def process_input(wildcards):
+    """A wind year's county × wind grade × water grade table (water-only years need none)."""
+    y = wildcards.year
+    return {"process": f"results/{y}/process_crosstab.nc"} if y in WIND_YEARS else {}
 
 
 def csle_entry(wildcards):
@@ -249,6 +277,7 @@ def year_outputs(year):
     return [
         f"results/{year}/county_rates.csv",
         f"results/{year}/erosion_by_landcover.csv",
+        f"results/{year}/erosion_by_process.csv",
         f"results/{year}/target_comparison.csv",
         *([f"results/{year}/erosion_grade.tif"] if has_rasters(year) else []),
         *([f"results/{year}/t_sensitivity.csv"] if has_sensitivity(year) else []),

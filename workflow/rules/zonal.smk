@@ -7,6 +7,7 @@
 rule grade:
     input:
         erosion=erosion_input,
+        wind=wind_input,
         counties="results/common/{batch}/counties.gpkg",
         grid="results/common/{batch}/grid.json",
         validation="results/{year}/validation.json",
@@ -25,6 +26,7 @@ rule grade:
         t_by_county=t_of_batch,
         erosion_unit=erosion_unit,
         erosion_resampling=SETTINGS.analysis.erosion_resampling,
+        erosion_layers=erosion_layers_of,
     script:
         "../scripts/grade.py"
 
@@ -36,6 +38,7 @@ rule crosstab:
     input:
         landcover=landcover_input,
         erosion=erosion_input,
+        wind=wind_input,
         counties="results/common/{batch}/counties.gpkg",
         grid="results/common/{batch}/grid.json",
     output:
@@ -58,6 +61,7 @@ rule crosstab:
         erosion_unit=erosion_unit,
         landcover_resampling=SETTINGS.analysis.landcover_resampling,
         erosion_resampling=SETTINGS.analysis.erosion_resampling,
+        erosion_layers=erosion_layers_of,
     script:
         "../scripts/crosstab.py"
 
