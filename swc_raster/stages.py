@@ -707,16 +707,24 @@ def workbook(
     comparison_csv: str | Path,
     long_csv: str | Path,
     *,
+    process_csv: str | Path | None = None,
     method: Mapping[str, Any],
     lang: str,
     demo: bool,
     out_xlsx: str | Path,
 ) -> None:
-    """The bulletin workbook of one year."""
+    """The bulletin workbook of one year (with the by-process sheet when ``process_csv`` is given)."""
     from swc_raster import tables
 
     tables.write_workbook(
-        rates_csv, comparison_csv, long_csv, out_xlsx, lang=lang, demo=demo, method=_with_software(method)
+        rates_csv,
+        comparison_csv,
+        long_csv,
+        out_xlsx,
+        lang=lang,
+        demo=demo,
+        method=_with_software(method),
+        process_csv=process_csv,
     )
 
 
@@ -725,14 +733,18 @@ def gis_outputs(
     comparison_csv: str | Path,
     counties_gpkg: str | Path,
     *,
+    process_csv: str | Path | None = None,
     lang: str,
     demo: bool,
     out_gpkg: str | Path,
 ) -> None:
-    """Counties with every attribute, UTF-8 names and a QGIS style (layer_styles), as a GeoPackage."""
+    """Counties with every attribute (by-process erosion areas when ``process_csv`` is given), UTF-8 names
+    and a QGIS style (layer_styles), as a GeoPackage."""
     from swc_raster import gis_outputs as gis
 
-    gis.write_counties_gpkg(counties_gpkg, rates_csv, comparison_csv, out_gpkg, lang=lang, demo=demo)
+    gis.write_counties_gpkg(
+        counties_gpkg, rates_csv, comparison_csv, out_gpkg, lang=lang, demo=demo, process_csv=process_csv
+    )
 
 
 def year_report(
@@ -781,6 +793,7 @@ def year_report(
         multi_year=multi_year,
         one_map=one_map if years else None,
         t_sensitivity_csv=inputs.get("t_sensitivity"),
+        erosion_by_process_csv=inputs.get("erosion_by_process"),
     )
 
 

@@ -34,7 +34,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from swc_raster import grading
+from swc_raster import grading, processes
 from swc_raster.atomic import atomic_outputs
 from swc_raster.csv_files import CSV_ENCODING
 from swc_raster.errors import InputError, InputFileError
@@ -171,21 +171,7 @@ def read_erosion_by_landcover(path: str | os.PathLike) -> pd.DataFrame:
 
 
 #: The ``erosion_by_process.csv`` contract: one row per county × process (water, wind, total), then the region's.
-PROCESS_COLUMNS = [
-    "year",
-    "level",
-    "county_code",
-    "county_name",
-    "process",
-    "process_name_zh",
-    "process_name_en",
-    "land_area_km2",
-    "assessed_area_km2",
-    "erosion_area_km2",
-    "erosion_share_pct",
-    *[f"area_grade{g}_km2" for g in grading.EROSION_GRADES],
-    "overlap_area_km2",
-]
+PROCESS_COLUMNS = processes.PROCESS_COLUMNS  # defined once, in swc_raster.processes
 #: Processes in the order their rows are shown; ``total`` counts a cell eroded by both once (the rate uses it).
 PROCESSES = ("water", "wind", "total")
 

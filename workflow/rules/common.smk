@@ -42,7 +42,7 @@ CSLE_YEARS = [str(y) for y, inputs in YEARS.items() if inputs.is_csle]
 VECTOR_YEARS = [str(y) for y, inputs in YEARS.items() if inputs.is_vector]
 # Years whose erosion is a modulus raster (delivered or CSLE): the ones a T-sensitivity table can be counted for.
 # (A graded erosion raster has no modulus either: its T sensitivity cannot be counted.)
-SENSITIVITY_YEARS = [str(y) for y, inputs in YEARS.items() if not (inputs.is_vector or inputs.is_graded)]
+SENSITIVITY_YEARS = [str(y) for y, i in YEARS.items() if not (i.is_vector or i.is_graded)]
 # Years with a wind-erosion layer beside water erosion: their by-process table needs its own count.
 WIND_YEARS = [str(y) for y, inputs in YEARS.items() if inputs.has_wind]
 
@@ -338,6 +338,7 @@ def report_inputs(wildcards):
         "rates": f"results/{y}/county_rates.csv",
         "comparison": f"results/{y}/target_comparison.csv",
         "long": f"results/{y}/erosion_by_landcover.csv",
+        "erosion_by_process": f"results/{y}/erosion_by_process.csv",
         **{f"map_{kind}": f"results/{y}/maps/{kind}.png" for kind in map_kinds(y)},
     }
     if has_sensitivity(y):

@@ -79,6 +79,7 @@ rule workbook:
         rates="results/{year}/county_rates.csv",
         comparison="results/{year}/target_comparison.csv",
         long="results/{year}/erosion_by_landcover.csv",
+        process="results/{year}/erosion_by_process.csv",
     output:
         xlsx=report(
             "results/{year}/swc_tables.xlsx",
@@ -104,6 +105,7 @@ rule gis_outputs:
     input:
         rates="results/{year}/county_rates.csv",
         comparison="results/{year}/target_comparison.csv",
+        process="results/{year}/erosion_by_process.csv",
         counties="results/common/counties.gpkg",
     output:
         gpkg=report(

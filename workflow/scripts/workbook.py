@@ -5,4 +5,4 @@ from swc_raster.stages import workbook
 
 i = snakemake.input
 with logged(snakemake.log[0]):
-    workbook(i.rates, i.comparison, i.long, **snakemake.params, out_xlsx=snakemake.output.xlsx)
+    workbook(i.rates, i.comparison, i.long, process_csv=i.process, **snakemake.params, out_xlsx=snakemake.output.xlsx)
