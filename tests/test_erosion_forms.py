@@ -266,3 +266,154 @@ def test_grade_raster_with_wind_matches_the_table_grades(world, water_wind):
     in_a = shapely.contains_xy(counties.geometry[0], t.c + (cols + 0.5) * t.a, t.f + (rows + 0.5) * t.e)
     expected = np.maximum(_water_grade(water, 200.0), _wind_grade(wind))
     assert (g[in_a] == expected[in_a]).all()
+
+
+# --------------------------------------------------------------------------- checks: mislabelled forms
+
+
+@pytest.fixture
+def scenario(tmp_path):
+    from tests._factories import make_scenario
+
+    return make_scenario(tmp_path)
+
+
+def _refused(s, fragment, input_key=None):
+    from swc_raster.errors import ValidationFailed
+    from swc_raster.validate import validate
+
+    with pytest.raises(ValidationFailed) as info:
+        validate(s.cfg, s.base)
+    hit = [p for p in info.value.problems if fragment in str(p)]
+    assert hit, str(info.value)
+    for p in hit:
+        assert p.fix.strip()
+        if input_key:
+            assert input_key in p.input
+    return hit
+
+
+def _grades(s, rel="data/2023/grades.tif", dtype="uint8", codes=(1, 2, 3, 4, 5, 6), nodata=255):
+    from tests._factories import SIZE
+
+    rng = np.random.default_rng(1)
+    data = rng.choice(np.array(codes), (SIZE, SIZE)).astype(dtype)
+    s.write_raster(rel, data, nodata=nodata)
+    return rel
+
+
+def test_a_graded_raster_with_its_table_passes(scenario):
+    from swc_raster.validate import validate
+
+    scenario.year["erosion"] = _grades(scenario, codes=(11, 12, 13, 99))
+    del scenario.year["erosion_unit"]
+    scenario.year["erosion_grades"] = {"slight": [11], "light": [12], "moderate": [13], "nodata": [99]}
+    assert validate(scenario.cfg, scenario.base) == []
+
+
+def test_codes_not_in_the_grade_table_are_refused_with_counts(scenario):
+    scenario.year["erosion"] = _grades(scenario, codes=(1, 2, 3, 8))
+    del scenario.year["erosion_unit"]
+    scenario.year["erosion_grades"] = {}
+    (p,) = _refused(scenario, "not in the grade table", "erosion")
+    assert "8 (" in p.problem and "pixels" in p.problem
+
+
+def test_a_modulus_declared_as_grades_is_refused(scenario):
+    del scenario.year["erosion_unit"]
+    scenario.year["erosion_grades"] = {}
+    (p,) = _refused(scenario, "probably the erosion modulus", "erosion")
+    assert "erosion_unit" in p.fix
+
+
+def test_an_integer_modulus_declared_as_grades_is_refused_as_a_modulus(scenario):
+    from tests._factories import SIZE
+
+    values = np.random.default_rng(2).lognormal(np.log(400), 1.0, (SIZE, SIZE)).astype("uint16")
+    scenario.write_raster("data/2023/int_modulus.tif", values, nodata=65535)
+    scenario.year["erosion"] = "data/2023/int_modulus.tif"
+    del scenario.year["erosion_unit"]
+    scenario.year["erosion_grades"] = {}
+    (p,) = _refused(scenario, "look like an erosion modulus", "erosion")
+    assert "erosion_unit" in p.fix
+
+
+def test_grades_declared_as_a_modulus_are_refused(scenario):
+    scenario.year["erosion"] = _grades(scenario, dtype="float32", codes=(1.0, 2.0, 3.0, 5.0), nodata=-9999.0)
+    (p,) = _refused(scenario, "intensity-grade raster", "erosion")
+    assert "erosion_grades" in p.fix
+
+
+def test_a_modulus_rounded_to_whole_t_ha_is_not_taken_for_grades():
+    from swc_raster.erosion_layers import graded_look
+
+    rng = np.random.default_rng(3)
+    t_ha = np.round(rng.lognormal(np.log(1.5), 1.0, 10_000)).clip(0, 9)  # gentle region, whole t/ha/a
+    assert (t_ha == 0).mean() > 0.05
+    assert graded_look(t_ha) is None
+    assert graded_look(rng.choice([1.0, 2.0, 3.0, 6.0], 10_000)) is not None
+
+
+def _wind(s, data=None, rel="data/2023/wind.tif", **kw):
+    from tests._factories import erosion_values
+
+    kw.setdefault("nodata", -9999.0)
+    s.write_raster(rel, erosion_values(5) if data is None else data, **kw)
+    s.year["wind_erosion"] = rel
+    s.year["wind_erosion_unit"] = "t/km2/a"
+
+
+def _label(path, description=None, units=None, tags=None):
+    with rasterio.open(path, "r+") as ds:
+        if description is not None:
+            ds.set_band_description(1, description)
+        if units is not None:
+            ds.set_band_unit(1, units)
+        if tags:
+            ds.update_tags(**tags)
+
+
+def test_a_wind_layer_passes_and_its_partial_cover_is_a_warning(scenario):
+    from swc_raster.validate import validate
+    from tests._factories import SIZE, erosion_values
+
+    _wind(scenario)
+    assert validate(scenario.cfg, scenario.base) == []
+    # a wind layer over the western half only: a warning naming the county, not an error
+    from tests._factories import TRANSFORM
+
+    _wind(scenario, erosion_values(5)[:, : SIZE // 3], transform=TRANSFORM)
+    warnings = validate(scenario.cfg, scenario.base)
+    assert any("covers only part" in w and "wind-erosion data" in w for w in warnings), warnings
+
+
+def test_a_wind_layer_in_the_water_slot_is_refused_by_its_labels(scenario):
+    _label(scenario.base / "data/2023/erosion.tif", description="wind erosion modulus 风蚀模数")
+    (p,) = _refused(scenario, "labels itself as wind erosion", "erosion")
+    assert "wind_erosion" in p.fix
+
+
+def test_a_water_layer_in_the_wind_slot_is_refused_by_its_labels(scenario):
+    _wind(scenario, rel="data/2023/layer2.tif")
+    _label(scenario.base / "data/2023/layer2.tif", tags={"PRODUCT": "RUSLE soil loss, 水力侵蚀模数"})
+    _refused(scenario, "labels itself as water erosion", "wind_erosion")
+
+
+def test_a_raster_whose_unit_tag_contradicts_the_declared_unit_is_refused(scenario):
+    _label(scenario.base / "data/2023/erosion.tif", units="t/ha/yr")
+    (p,) = _refused(scenario, "own unit is 't/ha/yr'", "erosion")
+    assert "erosion_unit: t/ha/a" in p.fix
+
+
+def test_wind_config_mistakes_are_refused_when_parsed():
+    from swc_raster.config import year_inputs
+
+    base = {"year": 2023, "landcover": "lc.tif", "erosion": "w.tif", "erosion_unit": "t/km2/a"}
+    with pytest.raises(ConfigError, match="neither a unit nor a grade table"):
+        year_inputs({"years": [{**base, "wind_erosion": "wind.tif"}]})
+    with pytest.raises(ConfigError, match="same file"):
+        year_inputs({"years": [{**base, "wind_erosion": "w.tif", "wind_erosion_unit": "t/km2/a"}]})
+    with pytest.raises(ConfigError, match="both `erosion_unit:`"):
+        year_inputs({"years": [{**base, "erosion_grades": {}}]})
+    with pytest.raises(ConfigError, match="no `wind_erosion:`"):
+        year_inputs({"years": [{**base, "wind_erosion_unit": "t/km2/a"}]})

@@ -57,6 +57,16 @@ def scan_grades(ctx: Context, y: Year, r: OpenRaster, win: Window, key: str) -> 
     present = {int(k): int(counts[k]) for k in np.flatnonzero(counts)}
     present.update(other)
     known = {c for c, _ in pairs} | set(nodata) | {0}
+    bad = sorted(k for k in present if k not in known)
+    if bad and (len(present) > 20 or max(bad) > 1000):
+        ctx.add(
+            r.label,
+            f"declared as intensity grades (`{table_key}:`), but it holds {len(present)} distinct values "
+            f"({_codes(present)}): these look like an erosion modulus, not grade codes.",
+            f"if the raster holds the modulus, replace `{table_key}:` with `{unit_key(key)}:` (its unit, e.g. "
+            f"t/km2/a); if it holds grades, list each code under its grade in `{table_key}:`.",
+        )
+        return
     if not any(k in dict(pairs) for k in present):
         ctx.add(
             r.label,
@@ -64,23 +74,13 @@ def scan_grades(ctx: Context, y: Year, r: OpenRaster, win: Window, key: str) -> 
             f"check that this is the right file and that `{table_key}:` lists its codes.",
         )
         return
-    bad = sorted(k for k in present if k not in known)
-    if not bad:
-        return
-    looks_modulus = len(present) > 20 or max(bad) > 1000
-    ctx.add(
-        r.label,
-        f"code{'s' if len(bad) != 1 else ''} not in the grade table (`{table_key}:`): "
-        f"{_codes({k: present[k] for k in bad})}"
-        + ("; so many distinct values look like an erosion modulus, not grades" if looks_modulus else "")
-        + ".",
-        (
-            f"if the raster holds the modulus, replace `{table_key}:` with `{unit_key(key)}:`; otherwise "
-            if looks_modulus
-            else ""
+    if bad:
+        ctx.add(
+            r.label,
+            f"code{'s' if len(bad) != 1 else ''} not in the grade table (`{table_key}:`): "
+            f"{_codes({k: present[k] for k in bad})}.",
+            f"list each code under its grade ({', '.join(GRADE_KEYS)}) or under `nodata:` in `{table_key}:`.",
         )
-        + f"list each code under its grade ({', '.join(GRADE_KEYS)}) or under `nodata:` in `{table_key}:`.",
-    )
 
 
 def _codes(counts: dict[int, int]) -> str:
