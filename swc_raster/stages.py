@@ -319,6 +319,8 @@ def crosstab(
     grid = AnalysisGrid.from_json(grid_json)
     t_by_zone = _t_by_zone(counties, t_by_county)
     cover = _erosion_footprint(erosion, erosion_layers, grid)
+    if any(layer["process"] == "water" and layer.get("grade_codes") for layer in erosion_layers or ()):
+        t_sensitivity = ()  # graded water erosion has no modulus to compare with another T
     table, eroded = zonal.crosstab_with_sensitivity(
         landcover,
         erosion,

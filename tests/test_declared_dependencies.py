@@ -38,12 +38,15 @@ PREPARE = {"prepare_boundaries", "prepare_batch"}
 CHECK_AND_ALIGN = {"validate_year", "align", "mosaic_landcover"}
 COUNT = {"grade", "crosstab", "gather_crosstab", "mosaic_grade"}
 LANDCOVER_TABLE = {"landcover_table"}
+PROCESS_TABLE = {"erosion_by_process"}  # water, wind, total by grade (a water-only year: from the cross-tab)
 RATES = {"county_rates"}
 TARGETS = {"compare_targets"}
 SUMMARY = {"summarise_years"}
 MAPS = {"draw_map:rate", "draw_map:target_gap", "draw_map:grade", "draw_map:landcover"}
 PUBLISH = {"workbook", "gis_outputs", "year_report"}
-EVERYTHING = PREPARE | CHECK_AND_ALIGN | COUNT | LANDCOVER_TABLE | RATES | TARGETS | SUMMARY | MAPS | PUBLISH
+EVERYTHING = (
+    PREPARE | CHECK_AND_ALIGN | COUNT | LANDCOVER_TABLE | PROCESS_TABLE | RATES | TARGETS | SUMMARY | MAPS | PUBLISH
+)
 
 
 def _run(workdir: Path, *extra: str) -> subprocess.CompletedProcess:
@@ -144,6 +147,7 @@ def _unchanged(folder, cfg):
 AFTER_T = (
     COUNT
     | LANDCOVER_TABLE
+    | PROCESS_TABLE
     | RATES
     | TARGETS
     | SUMMARY
@@ -160,6 +164,7 @@ EDITS = {
         _set("allowable_loss", "sensitivity_t_km2", [500, 1000]),
         {"crosstab", "gather_crosstab", "t_sensitivity"}
         | LANDCOVER_TABLE
+        | PROCESS_TABLE
         | RATES
         | TARGETS
         | SUMMARY
@@ -176,7 +181,7 @@ EDITS = {
         MAPS | PUBLISH | SUMMARY | {"mosaic_grade", "mosaic_landcover"},
     ),
     # The region's row of the rates table and what prints it.
-    "region name": (_set("region", "name", "两县合计"), RATES | TARGETS | SUMMARY | MAPS | PUBLISH),
+    "region name": (_set("region", "name", "两县合计"), RATES | PROCESS_TABLE | TARGETS | SUMMARY | MAPS | PUBLISH),
     "one target value": (
         _edit_csv("targets.csv", 0, "target_2025", "77.5"),
         TARGETS | SUMMARY | {"draw_map:target_gap"} | PUBLISH,

@@ -194,6 +194,7 @@ def test_adding_a_year_schedules_only_that_year_and_the_summaries(case, tmp_path
         "crosstab": 1,
         "gather_crosstab": 1,
         "landcover_table": 1,
+        "erosion_by_process": 1,
         "mosaic_grade": 1,
         "mosaic_landcover": 1,
         "county_rates": 1,
