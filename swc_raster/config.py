@@ -15,13 +15,15 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import jsonschema
 import yaml
 
-from swc_raster.erosion_layers import ErosionLayer, grade_table
 from swc_raster.errors import ConfigError, InputFileError, Problem, ValidationFailed
+
+if TYPE_CHECKING:
+    from swc_raster.erosion_layers import ErosionLayer
 
 #: Where the CSLE branch writes a year's erosion modulus, and its unit.
 CSLE_EROSION: Final = "results/{year}/csle/A_t_km2.tif"
@@ -218,6 +220,8 @@ class YearInputs:
 
     def erosion_layers(self, wind_thresholds_t_km2: tuple[float, ...]) -> list[ErosionLayer]:
         """The year's erosion layers: water (modulus or grades), then wind when given."""
+        from swc_raster.erosion_layers import ErosionLayer, grade_table  # numpy: not needed to check a config
+
         where = f"config: years ({self.year})"
         water = ErosionLayer("water", str(self.erosion), unit=self.erosion_unit)
         if self.erosion_grades is not None:
@@ -393,7 +397,8 @@ def year_inputs(cfg: Mapping[str, Any]) -> dict[int, YearInputs]:
                 **wind,
             )
         # the grade tables' own problems (a code twice, code 0 as a grade) surface at parse time
-        out[y].erosion_layers((200.0, 2500.0, 5000.0, 8000.0, 15000.0))
+        if out[y].erosion_grades is not None or out[y].wind_erosion_grades is not None:
+            out[y].erosion_layers((200.0, 2500.0, 5000.0, 8000.0, 15000.0))
     return out
 
 
