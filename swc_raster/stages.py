@@ -153,17 +153,20 @@ def validate_year(
     out_json: str | Path,
     workers: int = 1,
 ) -> list[str]:
-    """Every data check of one year's rasters against the boundaries; writes the warnings.
+    """The checks of one year's rasters that need no pixel values, against the boundaries; writes the warnings.
 
+    Headers, CRS, georeferencing, data type, coverage of every county and the boundaries: the
+    rasters' values are checked by the counting pass (:func:`crosstab`, on the cells it reads)
+    and judged with these by :func:`gather_crosstab`, so each raster is decoded once.
     Raises with every problem found (nothing is written then).  Only the legend's codes
-    matter here, so a renamed class does not invalidate a year's checks.  ``workers`` ≥ 2
-    scans the two rasters side by side.
+    matter here, so a renamed class does not invalidate a year's checks.
     """
     found = validate.check_year(
         _checks_config(year_entry, boundaries_settings, analysis_crs, validation_rules, legend_codes),
         Path.cwd(),
         int(year_entry["year"]),
         workers,
+        values=False,
     )
     with atomic_path(out_json) as tmp_json:
         Path(tmp_json).write_text(
@@ -259,6 +262,7 @@ def crosstab(
     out_sensitivity: str | Path | None = None,
     mem_mb: float = 1000,
     workers: int | None = None,
+    out_value_checks: str | Path | None = None,
 ) -> None:
     """County × land cover × grade areas of one batch (NetCDF), read from the year's rasters as delivered.
 
@@ -269,7 +273,13 @@ def crosstab(
     ``t_sensitivity``: alternative T values whose eroded area per county is counted in the same
     pass and written to ``out_sensitivity`` (``county_code, t_km2, eroded_area_km2``, unrounded;
     a header only when there are none).
+    ``out_value_checks``: the same pass checks both rasters' values on the cells it reads whose centre
+    lies in a county and writes what it found there (:class:`swc_raster.value_checks.ValueFindings`),
+    for :func:`gather_crosstab` to judge.
     """
+    from swc_raster.value_checks import ValueFindings
+
+    findings = ValueFindings() if out_value_checks is not None else None
     window_size = zonal.window_for_memory(mem_mb, workers or 1)
     counties = read_prepared(counties_gpkg)
     grid = AnalysisGrid.from_json(grid_json)
@@ -289,7 +299,10 @@ def crosstab(
         landcover_resampling=landcover_resampling,
         erosion_resampling=erosion_resampling,
         t_sensitivity=t_sensitivity,
+        findings=findings,
     )
+    if findings is not None:
+        findings.save(out_value_checks)
     with atomic_path(out_crosstab) as tmp:
         table.to_netcdf(tmp)
     if out_sensitivity is not None:
@@ -299,9 +312,26 @@ def crosstab(
 
 
 def gather_crosstab(
-    crosstabs: Sequence[str | Path], *, counties_gpkg: str | Path, out_crosstab: str | Path
-) -> xr.DataArray:
-    """Join the batches' cross-tabs (counties in code order); every county must be in one."""
+    crosstabs: Sequence[str | Path],
+    *,
+    counties_gpkg: str | Path,
+    out_crosstab: str | Path,
+    value_checks: Sequence[str | Path] = (),
+    year_entry: Mapping[str, Any] | None = None,
+    legend_codes: Sequence[int] | None = None,
+    unit_check: str = "error",
+    out_value_checks: str | Path | None = None,
+) -> list[str]:
+    """Join the batches' cross-tabs (counties in code order); every county must be in one.
+
+    The gate of the year's results: the batches' ``value_checks`` (what :func:`crosstab` found in
+    the rasters' values) are added up and judged as the input checks judge them (``year_entry``: the
+    year's rasters and erosion unit, as the messages name them; ``unit_check`` ``warn`` turns a
+    doubtful unit into a warning).  Every problem raises one :class:`~swc_raster.errors.ValidationFailed`
+    before anything is written; otherwise the joined table is written, and the findings with the
+    warnings to ``out_value_checks`` (JSON).  Returns the warnings.
+    """
+    warnings_found = _judge_values(value_checks, year_entry, legend_codes, unit_check, out_value_checks)
     counties = read_prepared(counties_gpkg)
     table = xr.concat([zonal.read_crosstab(p) for p in crosstabs], dim="county_code").sortby("county_code")
     missing = sorted(set(counties.county_code) - set(table.county_code.values))
@@ -311,7 +341,43 @@ def gather_crosstab(
         )
     with atomic_path(out_crosstab) as tmp:
         table.to_netcdf(tmp)
-    return table
+    return warnings_found
+
+
+def _judge_values(
+    paths: Sequence[str | Path],
+    year_entry: Mapping[str, Any] | None,
+    legend_codes: Sequence[int] | None,
+    unit_check: str,
+    out_json: str | Path | None,
+) -> list[str]:
+    """Add up the batches' value findings, raise every problem, write the findings and warnings; the warnings."""
+    from swc_raster.errors import ValidationFailed
+    from swc_raster.value_checks import ValueFindings, judge
+
+    if not paths:
+        return []
+    if year_entry is None:
+        raise ValueError("year_entry is needed to judge the value checks (it names the rasters)")
+    found = ValueFindings()
+    for p in paths:
+        found.update(ValueFindings.load(p))
+    problems, warnings_found = judge(
+        found,
+        year=year_entry["year"],
+        landcover=year_entry["landcover"],
+        erosion=year_entry["erosion"],
+        erosion_unit=year_entry["erosion_unit"],
+        legend_codes=None if legend_codes is None else [int(c) for c in legend_codes],
+        unit_check=unit_check,
+    )
+    if problems:
+        raise ValidationFailed(problems)
+    if out_json is not None:
+        report = {"year": year_entry["year"], "warnings": warnings_found, **found.counts()}
+        with atomic_path(out_json) as tmp:
+            Path(tmp).write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
+    return warnings_found
 
 
 def landcover_table(

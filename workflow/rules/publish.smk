@@ -5,6 +5,7 @@ rule mosaic_landcover:
     input:
         rasters=batch_files("results/{year}/{batch}/aligned/landcover.tif"),
         legend=LEGEND_CSV,
+        values_checked="results/{year}/value_checks.json",
     output:
         raster=report(
             "results/{year}/landcover.tif",
