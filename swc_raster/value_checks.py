@@ -304,8 +304,10 @@ class TileChecks:
     tile are checked (before the tile is read).
     """
 
-    def __init__(self, landcover: Any, erosion: Any, global_offset: tuple[int, int], sample_size: int = SAMPLE_SIZE):
-        self.k = int(sample_size)
+    def __init__(
+        self, landcover: Any, erosion: Any, global_offset: tuple[int, int], sample_size: int | None = None
+    ) -> None:
+        self.k = int(SAMPLE_SIZE if sample_size is None else sample_size)
         self.g_row, self.g_col = global_offset
         self.lc_nodata = landcover.src_nodata
         self.ero_nodata = erosion.src_nodata
