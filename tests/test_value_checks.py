@@ -76,7 +76,7 @@ def planted(tmp_path_factory):
         "neg": (None, _cells(first, 2, 4) + _cells(second, 1, 5)),
     }
     taken = set()
-    for name, (value, cells) in plan.items():
+    for value, cells in plan.values():
         cells[:] = [rc for rc in cells if rc not in taken]
         taken.update(cells)
         for k, (r, c) in enumerate(cells):
