@@ -116,7 +116,8 @@ rule landcover_table:
 rule mosaic_grade:
     input:
         rasters=batch_files("results/{year}/{batch}/erosion_grade.tif"),
-        values_checked="results/{year}/value_checks.json",
+        # the gate: the year's values were checked (ancient: its time alone triggers no rerun)
+        values_checked=ancient("results/{year}/value_checks.json"),
     output:
         raster=report(
             "results/{year}/erosion_grade.tif",
