@@ -54,12 +54,49 @@ def _mix(z):
 
 
 @njit(cache=True, nogil=True)
+def _erosion_special(v, nodata, nodata_kind, fills, fill_counts, big_fill, stats):
+    """A value outside the fast range of :func:`_erosion_tile`: nodata, NaN, fill-like, infinite or negative.
+
+    Returns True when the value is a valid modulus (a negative one is counted here).
+    """
+    if nodata_kind == 1 and v == nodata:
+        return False
+    if v != v:
+        if nodata_kind != 2:
+            stats[_NAN] += 1
+        return False
+    if nodata_kind == 0:
+        n_slots = int(stats[_N_FILLS])
+        for k in range(n_slots):
+            if fills[k] == v:
+                fill_counts[k] += 1
+                return False
+        if big_fill and abs(v) >= 1e30 and abs(v) != np.inf:
+            if n_slots < fills.size:
+                fills[n_slots] = v
+                fill_counts[n_slots] = 1
+                stats[_N_FILLS] = n_slots + 1
+            else:
+                stats[_OTHER_FILLS] += 1
+            return False
+    if abs(v) == np.inf:
+        stats[_INF] += 1
+        return False
+    if v < 0:
+        stats[_NEG] += 1
+        if v < stats[_MIN_NEG]:
+            stats[_MIN_NEG] = v
+    return True
+
+
+@njit(cache=True, nogil=True)
 def _erosion_tile(
     raw,
     width,
     labels,
     gap,
     row_area,
+    fast_below,
     nodata,
     nodata_kind,
     fills,
@@ -77,9 +114,11 @@ def _erosion_tile(
     """One tile of erosion values as stored; returns the new number of sample candidates.
 
     ``labels`` (empty: every cell) and ``gap`` (empty: none) select the cells checked: centre in a
-    county, inside the raster's footprint.  ``nodata_kind`` 0: none declared (fill-like values are
-    looked for), 1: a value, 2: NaN.  Candidates for the sample (valid, finite, ≥ 0) whose hash
-    is below ``tau`` are appended to ``keys``/``values``/``areas`` from ``n_cand``.
+    county, inside the raster's footprint.  Values in ``0 ≤ v < fast_below`` (no nodata or fill-like
+    value lies there) are valid without more tests; the others go to :func:`_erosion_special`
+    (``nodata_kind`` 0: none declared, fill-like values are looked for; 1: a value; 2: NaN).
+    Candidates for the sample (valid, finite, ≥ 0) whose hash is at most ``tau`` are appended to
+    ``keys``/``values``/``areas`` from ``n_cand``.
     """
     n = raw.size
     height = n // width
@@ -88,84 +127,98 @@ def _erosion_tile(
     col_hash = np.empty(width, np.uint64)
     for j in range(width):
         col_hash[j] = _mix(np.uint64(g_col + j + _OFFSET) + salt)
+    checked = 0
+    valid = 0
     for i in range(height):
         row_hash = _mix(np.uint64(g_row + i + _OFFSET) + off)
         base = i * width
+        every = labels.size == 0 and gap.size == 0
         for j in range(width):
             c = base + j
-            if labels.size and labels[c] == 0:
+            if not every and ((labels.size and labels[c] == 0) or (gap.size and gap[c])):
                 continue
-            if gap.size and gap[c]:
-                continue
-            stats[_CHECKED] += 1
+            checked += 1
             v = np.float64(raw[c])
-            if nodata_kind == 1 and v == nodata:
-                continue
-            if v != v:
-                if nodata_kind != 2:
-                    stats[_NAN] += 1
-                continue
-            if nodata_kind == 0:
-                fill = False
-                k = 0
-                n_slots = int(stats[_N_FILLS])
-                while k < n_slots:
-                    if fills[k] == v:
-                        fill_counts[k] += 1
-                        fill = True
-                        break
-                    k += 1
-                if not fill and big_fill and abs(v) >= 1e30 and abs(v) != np.inf:
-                    fill = True
-                    if n_slots < fills.size:
-                        fills[n_slots] = v
-                        fill_counts[n_slots] = 1
-                        stats[_N_FILLS] = n_slots + 1
-                    else:
-                        stats[_OTHER_FILLS] += 1
-                if fill:
+            if not (0.0 <= v < fast_below):
+                if _erosion_special(v, nodata, nodata_kind, fills, fill_counts, big_fill, stats):
+                    valid += 1
+                    if v < 0:
+                        continue
+                else:
                     continue
-            if abs(v) == np.inf:
-                stats[_INF] += 1
-                continue
-            stats[_VALID] += 1
-            if v < 0:
-                stats[_NEG] += 1
-                if v < stats[_MIN_NEG]:
-                    stats[_MIN_NEG] = v
-                continue
+            else:
+                valid += 1
             h = row_hash ^ col_hash[j]
-            if h < tau:
+            if h <= tau:
                 keys[n_cand] = h
                 values[n_cand] = v
                 areas[n_cand] = row_area[i]
                 n_cand += 1
+    stats[_CHECKED] += checked
+    stats[_VALID] += valid
     return n_cand
 
 
 @njit(cache=True, nogil=True)
 def _landcover_tile(raw, labels, nodata, has_nodata, hist, stats):
-    """One tile of land-cover codes as stored: ``hist[code] += 1`` for codes 0–65535 outside nodata.
+    """One tile of land-cover codes as stored: ``hist[lane, code] += 1`` for codes outside nodata below
+    ``hist.shape[1]`` (four lanes, so that runs of one code do not wait on one counter).
 
-    ``stats``: cells checked, cells with data, cells with a code outside 0–65535.
+    ``stats``: cells checked, cells with data, cells with a code outside ``0…hist.shape[1] − 1``.
     """
+    checked = 0
+    valid = 0
+    other = 0
+    top = hist.shape[1]
     for c in range(raw.size):
         if labels.size and labels[c] == 0:
             continue
-        stats[0] += 1
+        checked += 1
         v = raw[c]
         if has_nodata and np.float64(v) == nodata:
             continue
-        stats[1] += 1
-        if 0 <= v < hist.size:
-            hist[int(v)] += 1
+        valid += 1
+        if 0 <= v < top:
+            hist[c & 3, int(v)] += 1
         else:
-            stats[2] += 1
+            other += 1
+    stats[0] += checked
+    stats[1] += valid
+    stats[2] += other
+
+
+def compile_now(landcover_dtype: Any, erosion_dtype: Any) -> None:
+    """Compile (or load from numba's cache) the kernels for these raster types, before the engine forks its workers."""
+    e, lab, gap = np.zeros(4, erosion_dtype), np.ones(4, np.uint8), np.zeros(4, np.bool_)
+    for labels, g in ((lab[:0], gap[:0]), (lab, gap[:0]), (lab, gap), (lab[:0], gap)):
+        _erosion_tile(
+            e, 2, labels, g, np.ones(2), 1e30, 0.0, 0, np.zeros(_FILL_SLOTS), np.zeros(_FILL_SLOTS, np.int64), True,
+            0, 0, np.uint64(0), np.zeros(4, np.uint64), np.zeros(4), np.zeros(4), 0, np.zeros(8),
+        )  # fmt: skip
+        _landcover_tile(
+            np.zeros(4, landcover_dtype), labels, 0.0, True, np.zeros((4, 256), np.int64), np.zeros(3, np.int64)
+        )
 
 
 def bottom_k(keys: np.ndarray, values: np.ndarray, areas: np.ndarray, k: int) -> tuple[np.ndarray, ...]:
-    """The ``k`` entries with the smallest (key, value, area), in that order: the same whatever order they came in."""
-    order = np.lexsort((areas, values, keys))[:k]
+    """The ``k`` entries with the smallest (key, value, area), in no particular order (linear time).
+
+    The same entries whatever order they came in: ties of the ``k``-th key are broken by value, then area.
+    """
+    if keys.size <= k:
+        return keys, values, areas
+    kth = np.partition(keys, k - 1)[k - 1]
+    below = np.flatnonzero(keys < kth)
+    tie = np.flatnonzero(keys == kth)
+    if tie.size > k - below.size:
+        tie = tie[np.lexsort((areas[tie], values[tie]))[: k - below.size]]
+    sel = np.concatenate([below, tie])
+    return keys[sel], values[sel], areas[sel]
+
+
+def in_order(keys: np.ndarray, values: np.ndarray, areas: np.ndarray) -> tuple[np.ndarray, ...]:
+    """The entries sorted by (key, value, area): one order for one set of entries."""
+    order = np.lexsort((areas, values, keys))
     return keys[order], values[order], areas[order]
 
 
@@ -219,6 +272,10 @@ class ValueFindings:
             SAMPLE_SIZE,
         )
 
+    def sample(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The unit sample (hash keys, values as stored, cell areas in km²), sorted by key."""
+        return in_order(self.sample_keys, self.sample_values, self.sample_areas)
+
     def counts(self) -> dict[str, Any]:
         """Everything but the sample, as plain JSON values."""
         return {
@@ -241,13 +298,14 @@ class ValueFindings:
 
     def save(self, path: str | Path) -> None:
         """Write the findings (counts as JSON text, the sample as arrays) to one ``.npz`` file, atomically."""
+        keys, values, areas = self.sample()
         with atomic_path(path) as tmp, open(tmp, "wb") as fh:
             np.savez(
                 fh,
                 counts=np.array(json.dumps(self.counts())),
-                sample_keys=self.sample_keys,
-                sample_values=self.sample_values,
-                sample_areas=self.sample_areas,
+                sample_keys=keys,
+                sample_values=values,
+                sample_areas=areas,
             )
 
     @classmethod
@@ -330,7 +388,14 @@ class TileChecks:
         self.keys = np.zeros(self.capacity, np.uint64)
         self.values = np.zeros(self.capacity)
         self.areas = np.zeros(self.capacity)
-        self.hist = np.zeros(_HIST, np.int64)
+        self.lc_top = 256 if np.dtype(landcover.src.dtypes[0]) == np.uint8 else _HIST
+        self.hist = np.zeros((4, self.lc_top), np.int64)
+        special = [float(self.ero_nodata)] if self.nodata_kind == 1 else []
+        special += [float(v) for v in self.fills[: self.n_base_fills]] if self.nodata_kind == 0 else []
+        self.fast_below = min([1e30, *[v for v in special if v >= 0]])  # values in [0, this) need no test
+        # Only cells whose hash is below tau can still be in the sample: k cells with smaller hashes have been
+        # seen (in this call of take() or before it, so they are in findings already returned).
+        self.tau = np.uint64(0xFFFFFFFFFFFFFFFF)
         self._reset()
         self._tile: tuple | None = None
 
@@ -344,7 +409,6 @@ class TileChecks:
         self.fill_counts = np.zeros(_FILL_SLOTS, np.int64)
         self.fills[self.n_base_fills :] = 0
         self.n_cand = 0
-        self.tau = np.uint64(0xFFFFFFFFFFFFFFFF)
         self.hist[:] = 0
         self.lc_stats = np.zeros(3, np.int64)
         self.other_codes: dict[int, int] = {}
@@ -368,7 +432,7 @@ class TileChecks:
         before = int(self.lc_stats[2])
         _landcover_tile(flat, lab, float(self.lc_nodata) if has else 0.0, has, self.hist, self.lc_stats)
         if self.lc_stats[2] > before:  # codes outside 0–65535 (rare): counted one by one
-            sel = (flat < 0) | (flat >= _HIST)
+            sel = (flat < 0) | (flat >= self.lc_top)
             if lab.size:
                 sel &= lab != 0
             if has:
@@ -386,6 +450,7 @@ class TileChecks:
             lab,
             gap,
             area,
+            self.fast_below,
             0.0 if self.nodata_kind != 1 else float(self.ero_nodata),
             self.nodata_kind,
             self.fills,
@@ -409,7 +474,7 @@ class TileChecks:
         )
         self.n_cand = keys.size
         self.keys[: self.n_cand], self.values[: self.n_cand], self.areas[: self.n_cand] = keys, values, areas
-        self.tau = np.uint64(keys[-1])  # a cell with a larger hash can no longer be among the k smallest
+        self.tau = min(self.tau, np.uint64(keys.max()))
 
     def take(self) -> ValueFindings:
         """The findings since the last call (then reset)."""
@@ -420,11 +485,14 @@ class TileChecks:
             fills[float(np.finfo(self.ero_dtype).max)] = fills.get(float(np.finfo(self.ero_dtype).max), 0) + int(
                 s[_OTHER_FILLS]
             )
-        codes = {int(c): int(self.hist[c]) for c in np.flatnonzero(self.hist)}
+        by_code = self.hist.sum(axis=0)
+        codes = {int(c): int(by_code[c]) for c in np.flatnonzero(by_code)}
         codes.update(self.other_codes)
         keys, values, areas = bottom_k(
             self.keys[: self.n_cand].copy(), self.values[: self.n_cand].copy(), self.areas[: self.n_cand].copy(), self.k
         )
+        if keys.size == self.k:
+            self.tau = min(self.tau, np.uint64(keys.max()))
         found = ValueFindings(
             int(s[_CHECKED]),
             int(s[_VALID]),

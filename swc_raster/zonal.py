@@ -604,6 +604,14 @@ class _Counter:
         return level
 
 
+def _compile_value_checks(landcover: str | Path, erosion: str | Path) -> None:
+    """The value checks' kernels for the two rasters' types, compiled before the workers fork."""
+    from swc_raster.value_checks import compile_now
+
+    with rasterio.open(landcover) as lc, rasterio.open(erosion) as ero:
+        compile_now(lc.dtypes[0], ero.dtypes[0])
+
+
 def _value_checks(landcover, erosion, grid: AnalysisGrid):
     """The value checks of a worker's two sources, hooked onto their reads."""
     from swc_raster.value_checks import TileChecks
@@ -727,6 +735,8 @@ def crosstab_with_sensitivity(
     windows = grid.windows(window_size)
     workers = max(1, min(workers or os.cpu_count() or 1, len(windows)))
     _kernels().compile_now(wide_keys=n_classes * N_GRADES > 256)  # before forking: the workers inherit the kernels
+    if findings is not None:
+        _compile_value_checks(landcover_aligned, erosion_aligned)
     lc_spec = {"path": str(landcover_aligned), "resampling": landcover_resampling, "label": "land cover"}
     ero_spec = {
         "path": str(erosion_aligned),
