@@ -118,6 +118,9 @@ def _gather(u_nodes, v_nodes, step, r_first, c_first, h, w, src, src_r0, src_c0,
 class GridSource:
     """One source raster read onto tiles of ``grid`` (open in the process that reads)."""
 
+    #: Called with each tile's values as stored, before any conversion (swc_raster.value_checks).
+    inspect = None
+
     def __init__(
         self,
         path: str | Path,
@@ -185,6 +188,8 @@ class GridSource:
             raw, src_rows = self._read_nearest(tile)
         else:
             raw, src_rows = self._read_warp(tile), None
+        if self.inspect is not None:
+            self.inspect(raw)
         if self.kind == "landcover":
             if raw is not out:
                 np.copyto(out, raw, casting="unsafe")

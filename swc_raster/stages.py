@@ -154,23 +154,34 @@ def validate_year(
     out_json: str | Path,
     workers: int = 1,
 ) -> list[str]:
-    """Every data check of one year's rasters against the boundaries; writes the warnings.
+    """The checks of one year's rasters that need no pixel values, against the boundaries; writes the warnings.
 
+    Headers, CRS, georeferencing, data type, coverage of every county and the boundaries: the
+    rasters' values are checked by the counting pass (:func:`crosstab`, on the cells it reads)
+    and judged with these by :func:`gather_crosstab`, so each raster is decoded once.  A year with
+    erosion layers (an intensity-grade raster, a wind layer) is the exception: its values are
+    checked here, every raster over the region (grade codes against their table, the wind
+    modulus's unit; ``validation_rules`` then holds ``unit_check``).
     Raises with every problem found (nothing is written then).  Only the legend's codes
-    matter here, so a renamed class does not invalidate a year's checks.  ``workers`` ≥ 2
-    scans the two rasters side by side.
+    matter here, so a renamed class does not invalidate a year's checks.
     """
     found = validate.check_year(
         _checks_config(year_entry, boundaries_settings, analysis_crs, validation_rules, legend_codes),
         Path.cwd(),
         int(year_entry["year"]),
         workers,
+        values=has_erosion_layers(year_entry),
     )
     with atomic_path(out_json) as tmp_json:
         Path(tmp_json).write_text(
             json.dumps({"year": year_entry["year"], "warnings": found}, ensure_ascii=False, indent=1), encoding="utf-8"
         )
     return found
+
+
+def has_erosion_layers(year_entry: Mapping[str, Any]) -> bool:
+    """A year given with a grade table or a wind layer (its values are checked by :func:`validate_year`)."""
+    return any(year_entry.get(k) is not None for k in ("erosion_grades", "wind_erosion"))
 
 
 def _checks_config(
@@ -300,6 +311,7 @@ def crosstab(
     out_sensitivity: str | Path | None = None,
     mem_mb: float = 1000,
     workers: int | None = None,
+    out_value_checks: str | Path | None = None,
 ) -> None:
     """County × land cover × grade areas of one batch (NetCDF), read from the year's rasters as delivered.
 
@@ -313,7 +325,14 @@ def crosstab(
     (:meth:`swc_raster.erosion_layers.ErosionLayer.params`: a graded raster, or water and wind
     erosion) replaces ``erosion``/``erosion_unit``: the grade is the declared one, or the more
     severe of the two processes; land outside every layer is the data gap.
+    ``out_value_checks``: the same pass checks both rasters' values on the cells it reads whose centre
+    lies in a county and writes what it found there (:class:`swc_raster.value_checks.ValueFindings`),
+    for :func:`gather_crosstab` to judge.  A year with erosion layers writes empty findings: its
+    rasters' values are checked by :func:`validate_year`.
     """
+    from swc_raster.value_checks import ValueFindings
+
+    findings = ValueFindings() if out_value_checks is not None and not erosion_layers else None
     window_size = zonal.window_for_memory(mem_mb, workers or 1)
     counties = read_prepared(counties_gpkg)
     grid = AnalysisGrid.from_json(grid_json)
@@ -336,7 +355,10 @@ def crosstab(
         erosion_resampling=erosion_resampling,
         t_sensitivity=t_sensitivity,
         erosion_layers=_layers_t_checked(erosion_layers, t_by_zone),
+        findings=findings,
     )
+    if out_value_checks is not None:
+        (findings or ValueFindings()).save(out_value_checks)
     with atomic_path(out_crosstab) as tmp:
         table.to_netcdf(tmp)
     if out_sensitivity is not None:
@@ -439,9 +461,26 @@ def erosion_by_process(
 
 
 def gather_crosstab(
-    crosstabs: Sequence[str | Path], *, counties_gpkg: str | Path, out_crosstab: str | Path
-) -> xr.DataArray:
-    """Join the batches' cross-tabs (counties in code order); every county must be in one."""
+    crosstabs: Sequence[str | Path],
+    *,
+    counties_gpkg: str | Path,
+    out_crosstab: str | Path,
+    value_checks: Sequence[str | Path] = (),
+    year_entry: Mapping[str, Any] | None = None,
+    legend_codes: Sequence[int] | None = None,
+    unit_check: str = "error",
+    out_value_checks: str | Path | None = None,
+) -> list[str]:
+    """Join the batches' cross-tabs (counties in code order); every county must be in one.
+
+    The gate of the year's results: the batches' ``value_checks`` (what :func:`crosstab` found in
+    the rasters' values) are added up and judged as the input checks judge them (``year_entry``: the
+    year's rasters and erosion unit, as the messages name them; ``unit_check`` ``warn`` turns a
+    doubtful unit into a warning).  Every problem raises one :class:`~swc_raster.errors.ValidationFailed`
+    before anything is written; otherwise the joined table is written, and the findings with the
+    warnings to ``out_value_checks`` (JSON).  Returns the warnings.
+    """
+    warnings_found = _judge_values(value_checks, year_entry, legend_codes, unit_check, out_value_checks)
     counties = read_prepared(counties_gpkg)
     table = xr.concat([zonal.read_crosstab(p) for p in crosstabs], dim="county_code").sortby("county_code")
     missing = sorted(set(counties.county_code) - set(table.county_code.values))
@@ -451,7 +490,50 @@ def gather_crosstab(
         )
     with atomic_path(out_crosstab) as tmp:
         table.to_netcdf(tmp)
-    return table
+    return warnings_found
+
+
+def _judge_values(
+    paths: Sequence[str | Path],
+    year_entry: Mapping[str, Any] | None,
+    legend_codes: Sequence[int] | None,
+    unit_check: str,
+    out_json: str | Path | None,
+) -> list[str]:
+    """Add up the batches' value findings, raise every problem, write the findings and warnings; the warnings."""
+    from swc_raster.errors import ValidationFailed
+    from swc_raster.value_checks import ValueFindings, judge
+
+    if not paths:
+        return []
+    if year_entry is not None and has_erosion_layers(year_entry):
+        # the values of a year with erosion layers were checked by validate_year
+        if out_json is not None:
+            report = {"year": year_entry["year"], "warnings": [], "checked_by": "validate_year"}
+            with atomic_path(out_json) as tmp:
+                Path(tmp).write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
+        return []
+    if year_entry is None:
+        raise ValueError("year_entry is needed to judge the value checks (it names the rasters)")
+    found = ValueFindings()
+    for p in paths:
+        found.update(ValueFindings.load(p))
+    problems, warnings_found = judge(
+        found,
+        year=year_entry["year"],
+        landcover=year_entry["landcover"],
+        erosion=year_entry["erosion"],
+        erosion_unit=year_entry["erosion_unit"],
+        legend_codes=None if legend_codes is None else [int(c) for c in legend_codes],
+        unit_check=unit_check,
+    )
+    if problems:
+        raise ValidationFailed(problems)
+    if out_json is not None:
+        report = {"year": year_entry["year"], "warnings": warnings_found, **found.counts()}
+        with atomic_path(out_json) as tmp:
+            Path(tmp).write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
+    return warnings_found
 
 
 def landcover_table(

@@ -356,9 +356,11 @@ class _Counter:
         n_classes: int,
         tile: int,
         t_alt: Sequence[float] = (),
+        check_values: bool = False,
     ):
         self.lc = open_source(grid, "landcover", landcover)
         self.ero = open_source(grid, "erosion", erosion)
+        self.values = _value_checks(self.lc, self.ero, grid) if check_values else None
         self.areas = CellAreas(grid)
         grid_transform = grid.transform
         self.nodata = np.float32(EROSION_NODATA)
@@ -413,9 +415,10 @@ class _Counter:
         self.lc.close()
         self.ero.close()
 
-    def count(self, windows: Sequence[Window]) -> tuple[np.ndarray, np.ndarray]:
+    def count(self, windows: Sequence[Window]) -> tuple[np.ndarray, np.ndarray, object]:
         """Cells (coverage-weighted at county edges) of ``windows`` → float64 (n_zones+1, n_classes, 8), and
-        the cells of each T-sensitivity level → float64 (n_zones+1, n_levels); zone 0 empty in both."""
+        the cells of each T-sensitivity level → float64 (n_zones+1, n_levels); zone 0 empty in both; and
+        the value checks' findings on the cells read (:class:`swc_raster.value_checks.ValueFindings`, or None)."""
         for acc in (*self.acc.values(), *self.frac.values(), self.acc_alt, self.frac_alt):
             acc[:] = 0
         for win in windows:
@@ -431,7 +434,7 @@ class _Counter:
         out[0] = 0
         levels = self.acc_alt.sum(axis=1) + self.frac_alt
         levels[0] = 0
-        return out, levels
+        return out, levels, None if self.values is None else self.values.take()
 
     def _window(self, win: Window) -> None:
         t = self.tile
@@ -543,9 +546,12 @@ class _Counter:
         cells crossed by the counties' ``edges`` are corrected to their coverage.
         """
         h, w = int(tw.height), int(tw.width)
+        row_w = self.areas.rows(int(tw.row_off), h, int(tw.col_off), w)
+        gap = self._gap(tw, box)
+        if self.values is not None:  # the value checks see the tile as read (swc_raster.value_checks)
+            self.values.start_tile(tw, zl, gap, row_w * self.areas.scale_km2)
         lc = self.lc.read(tw, out=self._b("lc", h, w)).reshape(-1)
         ero = self.ero.read(tw, out=self._b("ero", h, w)).reshape(-1)
-        row_w = self.areas.rows(int(tw.row_off), h, int(tw.col_off), w)
         if self.lc_u8 and int(lc.max()) < 32:
             kind, codes = "raw", lc
         else:
@@ -557,7 +563,6 @@ class _Counter:
             _kernels().grade_keys(codes, ero, t_of_label[1], self.nodata, key)
         else:
             _kernels().grade_keys_labelled(codes, ero, zl.reshape(-1), t_of_label, self.nodata, key)
-        gap = self._gap(tw, box)
         if gap is not None:
             _kernels().mark_gap(key, gap.reshape(-1))
         level = self._levels(ero, gap, h * w)
@@ -614,6 +619,23 @@ class _Counter:
         if gap is not None:
             level[gap.reshape(-1)] = 0
         return level
+
+
+def _compile_value_checks(landcover: str | Path, erosion: str | Path) -> None:
+    """The value checks' kernels for the two rasters' types, compiled before the workers fork."""
+    from swc_raster.value_checks import compile_now
+
+    with rasterio.open(landcover) as lc, rasterio.open(erosion) as ero:
+        compile_now(lc.dtypes[0], ero.dtypes[0])
+
+
+def _value_checks(landcover, erosion, grid: AnalysisGrid):
+    """The value checks of a worker's two sources, hooked onto their reads."""
+    from swc_raster.value_checks import TileChecks
+
+    checks = TileChecks(landcover, erosion, grid.global_offset)
+    checks.attach(landcover, erosion)
+    return checks
 
 
 def _init_worker(*args) -> None:
@@ -685,6 +707,7 @@ def crosstab_with_sensitivity(
     t_sensitivity: Sequence[float] = (),
     erosion_layers: Sequence[dict] | None = None,
     landcover_is_wind_grade: bool = False,
+    findings=None,
 ) -> tuple[xr.DataArray, xr.DataArray]:
     """Area (km²) per county × land-cover class × SL 190 grade, from one pass over the grid.
 
@@ -713,6 +736,11 @@ def crosstab_with_sensitivity(
     as the modulus their grades stand for (:mod:`swc_raster.layer_sources`).  With
     ``landcover_is_wind_grade`` the wind layer's grades (1–6) take the place of the land-cover
     classes: the count is then county × wind grade × water grade (the by-process table).
+
+    ``findings`` (a :class:`swc_raster.value_checks.ValueFindings`): when given, the two rasters'
+    values are checked in the same pass, on the cells it reads whose centre lies in a county (values
+    outside every county cannot change a result), and what is found is added to it.  Not with
+    ``erosion_layers``: those years' rasters are checked by the year's input checks (validate_year).
     """
     from swc_raster.grading import check_allowable_loss
 
@@ -735,6 +763,10 @@ def crosstab_with_sensitivity(
     windows = grid.windows(window_size)
     workers = max(1, min(workers or os.cpu_count() or 1, len(windows)))
     _kernels().compile_now(wide_keys=n_classes * N_GRADES > 256)  # before forking: the workers inherit the kernels
+    if findings is not None and erosion_layers is not None:
+        raise ValueError("the counting pass checks the values of plain rasters only; erosion layers are checked first")
+    if findings is not None:
+        _compile_value_checks(landcover_aligned, erosion_aligned)
     lc_spec = {"path": str(landcover_aligned), "resampling": landcover_resampling, "label": "land cover"}
     ero_spec = {
         "path": str(erosion_aligned),
@@ -763,6 +795,7 @@ def crosstab_with_sensitivity(
         n_classes,
         min(TILE, window_size),
         t_alt,
+        findings is not None,
     )
     total = np.zeros((n_zones + 1, n_classes, N_GRADES))
     levels = np.zeros((n_zones + 1, len(t_alt) + 1))
@@ -771,17 +804,21 @@ def crosstab_with_sensitivity(
             counter = _Counter(*args)
             try:
                 for batch in _batches(windows, 16):
-                    counts, by_level = counter.count(batch)
+                    counts, by_level, found = counter.count(batch)
                     total += counts
                     levels += by_level
+                    if found is not None:
+                        findings.update(found)
             finally:
                 counter.close()
     else:
         with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=args) as pool:
             chunks = list(_batches(windows, 8 * workers))
-            for counts, by_level in progress(pool.map(_count_windows, chunks), len(chunks), "counting"):
+            for counts, by_level, found in progress(pool.map(_count_windows, chunks), len(chunks), "counting"):
                 total += counts
                 levels += by_level
+                if found is not None:
+                    findings.update(found)
     zone_to_code = dict(zip(counties["zone"], counties["county_code"]))
     scale = CellAreas(grid).scale_km2
     area = np.maximum(total[1:], 0.0) * scale  # −1e−13 cells of rounding in coverage sums → 0

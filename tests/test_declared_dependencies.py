@@ -195,6 +195,18 @@ EDITS = {
     # boundaries and grids do not depend on it, nor does counting (it runs beside the checks and the
     # gate is the gather of its table).
     "minimum coverage": (_set("validation", "min_coverage_pct", 98), EVERYTHING - PREPARE - {"crosstab"}),
+    # The unit check judges the values the counting pass found (gather_crosstab, the gate of the year's table):
+    # the judgement and what comes from the table are redone; no raster is read again, no raster rewritten.
+    "unit check": (
+        _set("validation", "unit_check", "warn"),
+        {"gather_crosstab"}
+        | LANDCOVER_TABLE
+        | RATES
+        | TARGETS
+        | SUMMARY
+        | {"draw_map:rate", "draw_map:target_gap"}
+        | PUBLISH,
+    ),
 }
 
 

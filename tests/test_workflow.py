@@ -1,5 +1,6 @@
 """The whole workflow on a small real case, checked against independent computations."""
 
+import json
 import re
 import subprocess
 import sys
@@ -226,6 +227,10 @@ def test_split_into_batches_gives_identical_results(case, tmp_path):
     pd.testing.assert_frame_equal(
         pd.read_csv(case / "results/2023/t_sensitivity.csv"), pd.read_csv(tmp_path / "results/2023/t_sensitivity.csv")
     )
+    # the value checks of the two batches add up to the single job's (each cell is in one county, one batch)
+    assert json.loads((case / "results/2023/value_checks.json").read_text(encoding="utf-8")) == json.loads(
+        (tmp_path / "results/2023/value_checks.json").read_text(encoding="utf-8")
+    )
     with (
         rasterio.open(case / "results/2023/erosion_grade.tif") as a,
         rasterio.open(tmp_path / "results/2023/erosion_grade.tif") as b,
@@ -270,6 +275,41 @@ def test_bad_input_stops_before_any_computing_with_input_problem_and_fix(tmp_pat
     for fragment in fragments + ["Fix:"]:
         assert fragment in message
     assert not (tmp_path / "results").exists()  # nothing computed, nothing half-written
+
+
+def test_a_value_problem_found_while_counting_stops_the_year_before_anything_is_published(tmp_path):
+    """NaN and negative moduli and an unknown land-cover code inside a county: validate_year reads no values, the
+    counting pass finds them, and gather_crosstab refuses the year with every problem, before any result."""
+    import shapely
+
+    config = make_case(tmp_path)
+    area = counties(CODES)
+    with rasterio.open(tmp_path / "erosion.tif") as src:
+        a, crs, transform = src.read(1), src.crs.to_wkt(), src.transform
+    inside = area.to_crs(crs).geometry.iloc[1].representative_point()
+    row, col = rasterio.transform.rowcol(transform, inside.x, inside.y)
+    a[row, col : col + 3] = np.nan
+    a[row + 1, col : col + 2] = -4.5
+    write(tmp_path / "erosion.tif", a, crs, transform, -9999.0)
+    with rasterio.open(tmp_path / "landcover.tif") as src:
+        lc, lc_crs, lc_transform = src.read(1), src.crs.to_wkt(), src.transform
+    p = shapely.Point(*area.to_crs(lc_crs).geometry.iloc[0].representative_point().coords[0])
+    r, c = rasterio.transform.rowcol(lc_transform, p.x, p.y)
+    lc[r - 5 : r + 5, c - 5 : c + 5] = 99
+    write(tmp_path / "landcover.tif", lc, lc_crs, lc_transform, 0)
+
+    result = run(tmp_path, config)
+    message = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "3 problems found in the inputs" in message
+    assert "3 NaN values outside the declared nodata (-9999)" in message
+    assert "2 pixels with negative erosion modulus (minimum -4.5)" in message
+    assert "land-cover code not in the legend: 99 (" in message
+    assert message.count("Fix: ") >= 3
+    assert (tmp_path / "results/2023/validation.json").exists()  # the checks that read no value passed
+    year = tmp_path / "results/2023"
+    published = sorted(p.name for p in [*year.glob("*"), *year.glob("maps/*")] if p.is_file())
+    assert published == ["validation.json"]  # the batch's intermediates are in results/2023/<batch>/
 
 
 def test_whitespace_in_target_names_is_tolerated(tmp_path):

@@ -153,9 +153,13 @@ def validate(
     return dedupe(ctx.warnings + dctx.warnings)
 
 
-def check_year(cfg: Mapping[str, Any], base_dir: str | os.PathLike[str], year: Any, workers: int = 1) -> list[str]:
+def check_year(
+    cfg: Mapping[str, Any], base_dir: str | os.PathLike[str], year: Any, workers: int = 1, values: bool = True
+) -> list[str]:
     """Every check of one year's inputs alone: its header checks, then its data against the boundaries.
 
+    ``values`` False leaves out the checks of the rasters' pixel values (the workflow makes them on
+    the cells it counts, in its counting pass: :mod:`swc_raster.value_checks`).
     Needs only the year's entry, ``boundaries``, ``landcover_legend`` and optionally ``analysis``
     and ``validation`` (no region or targets): what a workflow rule of that year declares.
     Raises :class:`~swc_raster.errors.ValidationFailed` (or
@@ -169,7 +173,7 @@ def check_year(cfg: Mapping[str, Any], base_dir: str | os.PathLike[str], year: A
     dctx = Context(cfg, base_dir)
     counties = boundaries_data(dctx)
     if entry is not None:
-        year_data(dctx, year, counties, workers)
+        year_data(dctx, year, counties, workers, values)
     data_problems = [p for p in dctx.problems if not (isinstance(p, FileProblem) and p.input in file_inputs)]
     problems = dedupe(ctx.problems + data_problems)
     if problems:

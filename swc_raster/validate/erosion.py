@@ -57,15 +57,16 @@ def fill_like(v: np.ndarray) -> np.ndarray:
 
 
 @dataclass
-class _Scan:
-    """What the pass over the tiles found."""
+class ErosionScan:
+    """What a pass over erosion values found (the stand-alone scan here, or the counting pass's
+    :class:`swc_raster.value_checks.ValueFindings`)."""
 
     n_valid: int = 0
     n_nan: int = 0
     n_inf: int = 0
     n_neg: int = 0
     min_neg: float = 0.0
-    fills: Counter[float] = field(default_factory=Counter)
+    fills: Counter[float] | dict[float, int] = field(default_factory=Counter)
     raw: list[np.ndarray] = field(default_factory=list)  # sampled values as stored (valid, finite, ≥ 0)
     area: list[np.ndarray] = field(default_factory=list)  # their cells' areas (km²; the tile's centre cell's)
 
@@ -81,23 +82,49 @@ def scan_erosion(ctx: Context, y: Year, r: OpenRaster, win: Window, unit: str | 
     s = _scan_tiles(reader, r, step, with_area)
     if reader.failed:
         return
-    _report_values(ctx, r, s)
+    nodata = r.ds.nodatavals[r.band - 1]
+    raw = np.concatenate(s.raw) if s.raw else np.zeros(0)
+    area = (np.concatenate(s.area) if s.area else np.zeros(0)) if with_area else None
+    report_erosion_values(
+        ctx, y, r.label, r.rel, nodata, s, reader.total, "of the region's window", unit, raw, area, key
+    )
+
+
+def report_erosion_values(
+    ctx: Context,
+    y: Year,
+    label: str,
+    rel: object,
+    nodata: float | None,
+    s: ErosionScan,
+    total: int,
+    where: str,
+    unit: str | None,
+    raw: np.ndarray,
+    area: np.ndarray | None,
+    key: str = "erosion",
+) -> None:
+    """The problems (and unit warning) of erosion values found by a scan of ``total`` cells ``where``.
+
+    ``raw`` is the unit sample (values as stored, valid, finite, ≥ 0), ``area`` each one's cell area
+    (km²; ``None`` when the raster's cells have no known area, which leaves t/pixel/a unchecked).
+    ``key`` is the raster's config key (``erosion`` or ``wind_erosion``), for the messages.
+    """
+    _report_values(ctx, label, rel, nodata, s)
     if s.n_valid == 0 and not s.n_nan and not s.n_inf and not s.fills:
         ctx.add(
-            r.label,
-            f"the raster has no data over the counties: all {reader.total} pixels of the region's window are nodata.",
+            label,
+            f"the raster has no data over the counties: all {total} pixels {where} are nodata.",
             "check that this is the right file (or year) and that its nodata value is not a real value; "
             "export it again with data for the region.",
         )
         return
-    if unit is None or not s.raw or (unit == units.T_PIXEL and not with_area):
+    if unit is None or not raw.size or (unit == units.T_PIXEL and area is None):
         return
-    raw = np.concatenate(s.raw)
     graded = graded_look(raw)
     if graded is not None:
-        ctx.unit_problem(r.label, f"declared as a modulus in {unit}, but {graded}.", graded_fix(y, key))
+        ctx.unit_problem(label, f"declared as a modulus in {unit}, but {graded}.", graded_fix(y, key))
         return
-    area = np.concatenate(s.area) if with_area else None
     doubt = units.unit_doubt(raw, unit, area)
     if doubt is not None:
         likely = f" to {doubt.likely_units[0]}" if doubt.likely_units else ""
@@ -107,13 +134,13 @@ def scan_erosion(ctx: Context, y: Year, r: OpenRaster, win: Window, unit: str | 
             "(one of " + ", ".join(units.UNITS) + "); if the values really are this low/high, set "
             "`validation.unit_check: warn`."
         )
-        ctx.unit_problem(r.label, doubt.message(), fix)
+        ctx.unit_problem(label, doubt.message(), fix)
 
 
-def _scan_tiles(reader: TileReader, r: OpenRaster, step: int, with_area: bool) -> _Scan:
+def _scan_tiles(reader: TileReader, r: OpenRaster, step: int, with_area: bool) -> ErosionScan:
     ds, band = r.ds, r.band
     declared = nodata_declared(ds, band)
-    s = _Scan()
+    s = ErosionScan()
     seen = 0
     for tile in reader:
         data, valid = tile.data, tile.valid
@@ -156,8 +183,7 @@ def _scan_tiles(reader: TileReader, r: OpenRaster, step: int, with_area: bool) -
     return s
 
 
-def _report_values(ctx: Context, r: OpenRaster, s: _Scan) -> None:
-    rel, label = r.rel, r.label
+def _report_values(ctx: Context, label: str, rel: object, nodata: float | None, s: ErosionScan) -> None:
     if s.fills:
         first = max(s.fills, key=lambda k: s.fills[k])
         desc = ", ".join(f"{fmt_num(k)} ({n} pixels)" for k, n in sorted(s.fills.items(), key=lambda kv: -kv[1])[:5])
@@ -170,7 +196,6 @@ def _report_values(ctx: Context, r: OpenRaster, s: _Scan) -> None:
         )
     if s.n_nan or s.n_inf:
         parts = [f"{s.n_nan} NaN" if s.n_nan else "", f"{s.n_inf} infinite" if s.n_inf else ""]
-        nodata = r.ds.nodatavals[r.band - 1]
         ctx.add(
             label,
             f"{' and '.join(p for p in parts if p)} value{'s' if s.n_nan + s.n_inf != 1 else ''} "

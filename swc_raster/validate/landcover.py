@@ -77,27 +77,46 @@ def scan_landcover(ctx: Context, r: OpenRaster, win: Window, legend: set[int] | 
         return
     present = {int(k): int(counts[k]) for k in np.flatnonzero(counts)}
     present.update(other)
+    report_codes(
+        ctx, r.label, r.rel, r.ds.nodatavals[r.band - 1], present, reader.total, legend, "of the region's window"
+    )
+
+
+def report_codes(
+    ctx: Context,
+    label: str,
+    rel: object,
+    nodata: float | None,
+    present: dict[int, int],
+    total: int,
+    legend: set[int] | None,
+    where: str,
+) -> None:
+    """The problems of the land-cover codes ``present`` (code → pixels outside nodata) among ``total`` pixels
+    ``where``: no data at all, not a class raster, codes not in the legend."""
     if not present:
         ctx.add(
-            r.label,
-            f"the raster has no data over the counties: all {reader.total} pixels of the region's window are nodata.",
+            label,
+            f"the raster has no data over the counties: all {total} pixels {where} are nodata.",
             "check that this is the right file (or year) and that its nodata value is not a land-cover code; "
             "export it again with data for the region.",
         )
         return
     if len(present) > MAX_DISTINCT_CODES:
         ctx.add(
-            r.label,
+            label,
             f"more than {MAX_DISTINCT_CODES} distinct values: this does not look like a land-cover class raster "
             "(were `landcover` and `erosion` swapped?).",
             "point `landcover:` at the classified land-cover raster (integer codes from the legend).",
         )
         return
     if legend is not None:
-        _check_codes(ctx, r, present, legend)
+        _check_codes(ctx, label, rel, nodata, present, legend)
 
 
-def _check_codes(ctx: Context, r: OpenRaster, present: dict[int, int], legend: set[int]) -> None:
+def _check_codes(
+    ctx: Context, label: str, rel: object, nodata: float | None, present: dict[int, int], legend: set[int]
+) -> None:
     # Code 0 is the tables' "未分类 / unclassified" class (the aligned rasters' nodata), accepted without a row.
     known = set(legend) | {LANDCOVER_NODATA}
     bad = sorted(k for k in present if k not in known)
@@ -109,10 +128,10 @@ def _check_codes(ctx: Context, r: OpenRaster, present: dict[int, int], legend: s
     out_of_range = [k for k in bad if not 0 <= k <= MAX_CODE]
     fills = [k for k in bad if k in FILL_VALUES or k in (255, 65535, 32767) or abs(k) >= BIG_FILL]
     hint = ""
-    if fills and r.ds.nodatavals[r.band - 1] is None:
-        hint = f"; if {fills[0]} is a fill value, declare it nodata: `gdal_edit.py -a_nodata {fills[0]} {r.rel}`"
+    if fills and nodata is None:
+        hint = f"; if {fills[0]} is a fill value, declare it nodata: `gdal_edit.py -a_nodata {fills[0]} {rel}`"
     ctx.add(
-        r.label,
+        label,
         f"land-cover code{'s' if len(bad) != 1 else ''} not in the legend: {desc}"
         + (f" (codes must be whole numbers 0–{MAX_CODE})" if out_of_range else "")
         + ".",

@@ -1,6 +1,7 @@
-# Every data check of a year's rasters against the boundaries (the gate of counting), and the
-# year's land cover on the batch's grid for the published land-cover raster (maps and GIS only:
-# counting reads the rasters as delivered).
+# The checks of a year's rasters that need no pixel values (headers, CRS, data type, coverage of
+# each county), and the year's land cover on the batch's grid for the published land-cover raster
+# (maps and GIS only: counting reads the rasters as delivered).  The values are checked by the
+# counting pass (rule crosstab) on the cells it reads, and judged by gather_crosstab.
 
 
 rule validate_year:
@@ -17,15 +18,14 @@ rule validate_year:
         "results/benchmarks/validate_year/{year}.tsv"
     conda:
         SWC_ENV
-    # The land-cover and erosion scans run side by side (swc_raster.validate.data.year_data).
-    threads: 2
     resources:
-        mem_mb=mem_mb(2000),
+        mem_mb=mem_mb(1000),
     params:
         year_entry=year_entry,
         boundaries_settings=BOUNDARY_SETTINGS,
         analysis_crs=SETTINGS.analysis.crs,
-        validation_rules=VALIDATION_RULES,
+        # the unit check is made on the values, by gather_crosstab (here for a year with erosion layers)
+        validation_rules=year_validation_rules,
         legend_codes=LEGEND_CODES,
     script:
         "../scripts/validate_year.py"

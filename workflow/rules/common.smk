@@ -194,6 +194,14 @@ def year_entry(wildcards):
     return entry
 
 
+def year_validation_rules(wildcards):
+    """The checks' thresholds validate_year uses: the unit check only where it reads the values (erosion layers)."""
+    keys = ["min_coverage_pct", "overlap_tolerance_pct"]
+    if YEARS[int(wildcards.year)].has_layers:
+        keys.append("unit_check")
+    return {key: VALIDATION_RULES[key] for key in keys}
+
+
 def erosion_layers_of(wildcards):
     """The year's erosion layers (a graded raster, or water and wind) as plain values; None for one modulus raster."""
     y = YEARS[int(wildcards.year)]

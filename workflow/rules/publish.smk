@@ -5,6 +5,8 @@ rule mosaic_landcover:
     input:
         rasters=batch_files("results/{year}/{batch}/aligned/landcover.tif"),
         legend=LEGEND_CSV,
+        # the gate: the year's values were checked (ancient: its time alone triggers no rerun)
+        values_checked=ancient("results/{year}/value_checks.json"),
     output:
         raster=report(
             "results/{year}/landcover.tif",

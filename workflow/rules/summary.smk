@@ -72,6 +72,9 @@ rule gather_transitions:
         tables=batch_files(
             "results/summary/{batch}/transitions_{year_from}_{year_to}.csv"
         ),
+        # the gate: the year's values were checked (ancient: its time alone triggers no rerun)
+        values_checked_from=ancient("results/{year_from}/value_checks.json"),
+        values_checked_to=ancient("results/{year_to}/value_checks.json"),
     output:
         raster=report(
             "results/summary/change_{year_from}_{year_to}.tif",

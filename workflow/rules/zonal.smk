@@ -31,9 +31,10 @@ rule grade:
         "../scripts/grade.py"
 
 
-# Counting does not wait for the year's checks (validate_year): both read the rasters at the
-# same time on the two cores, and gather_crosstab, which makes the year's table every published
-# number comes from, waits for both — so every problem is still reported before any result.
+# Counting does not wait for the year's checks (validate_year, which reads no pixel values): it
+# checks the rasters' values on the cells it reads (value_checks.npz), and gather_crosstab, which
+# makes the year's table every published number comes from, waits for both and judges the
+# values — so every problem is still reported before any result.
 rule crosstab:
     input:
         landcover=landcover_input,
@@ -44,6 +45,7 @@ rule crosstab:
     output:
         crosstab="results/{year}/{batch}/crosstab.nc",
         sensitivity="results/{year}/{batch}/t_sensitivity_areas.csv",
+        value_checks="results/{year}/{batch}/value_checks.npz",
     log:
         "logs/{year}/{batch}/crosstab.log",
     benchmark:
@@ -66,19 +68,27 @@ rule crosstab:
         "../scripts/crosstab.py"
 
 
+# The gate of a year's results: the batches' value findings judged together (one error listing every
+# problem); value_checks.json (counts and warnings) is what the published rasters wait for.
 rule gather_crosstab:
     input:
         crosstabs=batch_files("results/{year}/{batch}/crosstab.nc"),
+        value_checks=batch_files("results/{year}/{batch}/value_checks.npz"),
         counties="results/common/counties.gpkg",
         validation="results/{year}/validation.json",
     output:
         crosstab="results/{year}/crosstab.nc",
+        value_checks="results/{year}/value_checks.json",
     log:
         "logs/{year}/gather_crosstab.log",
     benchmark:
         "results/benchmarks/gather_crosstab/{year}.tsv"
     conda:
         SWC_ENV
+    params:
+        year_entry=year_entry,
+        legend_codes=LEGEND_CODES,
+        unit_check=SETTINGS.validation.unit_check,
     script:
         "../scripts/gather_crosstab.py"
 
@@ -110,6 +120,8 @@ rule landcover_table:
 rule mosaic_grade:
     input:
         rasters=batch_files("results/{year}/{batch}/erosion_grade.tif"),
+        # the gate: the year's values were checked (ancient: its time alone triggers no rerun)
+        values_checked=ancient("results/{year}/value_checks.json"),
     output:
         raster=report(
             "results/{year}/erosion_grade.tif",

@@ -1,4 +1,5 @@
-"""Rule crosstab: one batch's county × land cover × grade areas from the rasters as delivered, on all threads."""
+"""Rule crosstab: one batch's county × land cover × grade areas from the rasters as delivered, on all threads,
+with the value checks of the cells it reads."""
 
 from swc_raster.logs import logged
 from swc_raster.stages import crosstab
@@ -15,4 +16,5 @@ with logged(snakemake.log[0]):
         out_sensitivity=snakemake.output.sensitivity,
         mem_mb=snakemake.resources.mem_mb,
         workers=snakemake.threads,
+        out_value_checks=snakemake.output.value_checks,
     )

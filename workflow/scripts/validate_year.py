@@ -1,4 +1,4 @@
-"""Rule validate_year: every data check of one year's rasters; all problems reported together."""
+"""Rule validate_year: the checks of one year's rasters that need no pixel values; all problems reported together."""
 
 from swc_raster.logs import logged
 from swc_raster.stages import validate_year
