@@ -114,12 +114,19 @@ def submitted(log: str, rule: str) -> list[tuple[int, str]]:
     return [(int(job), path) for job, path in re.findall(pattern, log)]
 
 
-def job_outputs(log: str, rule: str) -> list[str]:
-    """The outputs of the first job of ``rule`` in Snakemake's output."""
-    block = re.search(rf"^rule {rule}:\n(.*?)^\S", log, flags=re.M | re.S)
-    assert block, f"no job of rule {rule} in Snakemake's output"
-    line = re.search(r"^\s+output: (.*)$", block.group(1), flags=re.M)
-    return [p.strip() for p in line.group(1).split(",")]
+def job_outputs(log: str, rule: str, slurm_log: str) -> list[str]:
+    """The outputs of the job of ``rule`` whose SLURM log is ``slurm_log`` (…/rule_<rule>/<wildcards>/<id>.log).
+
+    The job is found by its wildcard values (the log folder's name, joined by "_"): the order in which
+    Snakemake prints jobs need not be the order in which they are submitted.
+    """
+    values = Path(slurm_log).parent.name.split("_")
+    for block in re.finditer(rf"^rule {rule}:\n(.*?)^\S", log, flags=re.M | re.S):
+        line = re.search(r"^\s+output: (.*)$", block.group(1), flags=re.M)
+        outputs = [p.strip() for p in line.group(1).split(",")]
+        if all(v in Path(outputs[0]).parts for v in values):
+            return outputs
+    raise AssertionError(f"no job of rule {rule} with wildcards {values} in Snakemake's output")
 
 
 def sacct(job: int) -> dict[str, str]:
@@ -172,8 +179,8 @@ def cancelled(local) -> dict:
         log = (path / "run.log").read_text()
         if not submitted(log, CANCELLED_RULE):
             continue
-        outputs = job_outputs(log, CANCELLED_RULE)
-        candidate = submitted(log, CANCELLED_RULE)[0][0]
+        candidate, slurm_log = submitted(log, CANCELLED_RULE)[0]
+        outputs = job_outputs(log, CANCELLED_RULE, slurm_log)
         state = subprocess.run(["squeue", "-h", "-j", str(candidate), "-o", "%T"], capture_output=True, text=True)
         if state.stdout.strip() == "RUNNING":
             # Mid-run: its Python is starting or counting (seconds of work). Stop it first (SIGSTOP), so
