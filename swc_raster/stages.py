@@ -481,13 +481,7 @@ def gather_crosstab(
     warnings to ``out_value_checks`` (JSON).  Returns the warnings.
     """
     warnings_found = _judge_values(value_checks, year_entry, legend_codes, unit_check, out_value_checks)
-    counties = read_prepared(counties_gpkg)
-    table = xr.concat([zonal.read_crosstab(p) for p in crosstabs], dim="county_code").sortby("county_code")
-    missing = sorted(set(counties.county_code) - set(table.county_code.values))
-    if missing:
-        raise InputError(
-            "cross-tabs", f"counties {missing} are in no batch.", "rerun the workflow from prepare_boundaries."
-        )
+    table = _join_batches(crosstabs, counties_gpkg)
     with atomic_path(out_crosstab) as tmp:
         table.to_netcdf(tmp)
     return warnings_found

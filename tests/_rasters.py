@@ -23,6 +23,28 @@ def counties(codes: list[str] | None = None) -> gpd.GeoDataFrame:
     return g if codes is None else g[g.county_code.isin(codes)].reset_index(drop=True)
 
 
+#: The two counties of the workflow tests: 城区 and 高平市 (the region row: 140500 两县).
+TWO_COUNTIES = ["140502", "140581"]
+
+
+def write_two_counties(folder: Path) -> gpd.GeoDataFrame:
+    """城区 and 高平市 as ``counties.gpkg`` (layer ``counties``) and their targets (plan values, with a
+    region row 140500 两县) as ``targets.csv`` in ``folder``; returns the counties."""
+    import pandas as pd
+
+    area = counties(TWO_COUNTIES)
+    area.to_file(folder / "counties.gpkg", layer="counties")
+    pd.DataFrame(
+        {
+            "county_code": TWO_COUNTIES + ["140500"],
+            "county_name": ["城区", "高平市", "两县"],
+            "target_2025": [76.86, 61.75, 64.0],
+            "target_2035": [88.51, 90.98, 90.5],
+        }
+    ).to_csv(folder / "targets.csv", index=False)
+    return area
+
+
 def smooth_field(shape: tuple[int, int], sigma: float, seed: int) -> np.ndarray:
     """Zero-mean, unit-variance Gaussian random field with correlation length ~ sigma cells."""
     z = gaussian_filter(np.random.default_rng(seed).standard_normal(shape), sigma, mode="wrap")

@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from tests._rasters import ROOT, counties, erosion_raster, landcover_raster
+from tests._rasters import ROOT, erosion_raster, landcover_raster, write_two_counties
 
 pytestmark = pytest.mark.workflow
 SNAKEMAKE = [
@@ -62,16 +62,7 @@ def _run(workdir: Path, *extra: str) -> subprocess.CompletedProcess:
 def finished(tmp_path_factory) -> Path:
     """A finished run whose config uses paths relative to its folder (so a copy of the folder is the same run)."""
     tmp = tmp_path_factory.mktemp("deps")
-    area = counties(CODES)
-    area.to_file(tmp / "counties.gpkg", layer="counties")
-    pd.DataFrame(
-        {
-            "county_code": CODES + ["140500"],
-            "county_name": ["城区", "高平市", "两县"],
-            "target_2025": [76.86, 61.75, 64.0],
-            "target_2035": [88.51, 90.98, 90.5],
-        }
-    ).to_csv(tmp / "targets.csv", index=False)
+    area = write_two_counties(tmp)
     shutil.copy(ROOT / "config/landcover_legend.csv", tmp / "legend.csv")
     erosion_raster(tmp / "erosion.tif", area)
     landcover_raster(tmp / "landcover.tif", area)
@@ -201,6 +192,7 @@ EDITS = {
         _set("validation", "unit_check", "warn"),
         {"gather_crosstab"}
         | LANDCOVER_TABLE
+        | PROCESS_TABLE
         | RATES
         | TARGETS
         | SUMMARY

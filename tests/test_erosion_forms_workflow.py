@@ -21,7 +21,7 @@ import yaml
 from rasterio.transform import from_origin
 
 from swc_raster.grading import grade_modulus
-from tests._rasters import ALBERS, ROOT, counties, write
+from tests._rasters import ALBERS, ROOT, write, write_two_counties
 
 pytestmark = pytest.mark.workflow
 CODES = ["140502", "140581"]  # 城区 and 高平市
@@ -46,16 +46,7 @@ def _water_grade(v: float, t: float) -> int:
 @pytest.fixture(scope="module")
 def planted(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("forms_wf")
-    area = counties(CODES)
-    area.to_file(tmp / "counties.gpkg", layer="counties")
-    pd.DataFrame(
-        {
-            "county_code": CODES + ["140500"],
-            "county_name": ["城区", "高平市", "两县"],
-            "target_2025": [76.86, 61.75, 64.0],
-            "target_2035": [88.51, 90.98, 90.5],
-        }
-    ).to_csv(tmp / "targets.csv", index=False)
+    area = write_two_counties(tmp)
     ea = area.to_crs(ALBERS)
     x0, y0, x1, y1 = ea.total_bounds
     x0, y1 = np.floor(x0 / BLOCK) * BLOCK - BLOCK, np.ceil(y1 / BLOCK) * BLOCK + BLOCK

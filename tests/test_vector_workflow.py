@@ -16,23 +16,14 @@ import pytest
 import shapely
 import yaml
 
-from tests._rasters import ALBERS, ROOT, counties
+from tests._rasters import ALBERS, ROOT, write_two_counties
 
 pytestmark = pytest.mark.workflow
 CODES = ["140502", "140581"]  # 城区 and 高平市
 
 
 def _planted(tmp: Path) -> tuple[Path, gpd.GeoDataFrame, gpd.GeoDataFrame]:
-    area = counties(CODES)
-    area.to_file(tmp / "counties.gpkg", layer="counties")
-    pd.DataFrame(
-        {
-            "county_code": CODES + ["140500"],
-            "county_name": ["城区", "高平市", "两县"],
-            "target_2025": [76.86, 61.75, 64.0],
-            "target_2035": [88.51, 90.98, 90.5],
-        }
-    ).to_csv(tmp / "targets.csv", index=False)
+    area = write_two_counties(tmp)
     ea = area.to_crs(ALBERS)
     x0, y0, x1, y1 = ea.total_bounds
     # Eroded patches: a grid of 2 km squares with 1 km gaps, grades cycling 2..6; one ring with a hole.

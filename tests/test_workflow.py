@@ -15,7 +15,7 @@ import yaml
 from exactextract import exact_extract
 from pyproj import Geod
 
-from tests._rasters import ROOT, counties, erosion_raster, landcover_raster, write
+from tests._rasters import ROOT, counties, erosion_raster, landcover_raster, write, write_two_counties
 
 pytestmark = pytest.mark.workflow
 SNAKEMAKE = [
@@ -35,16 +35,7 @@ T = {"140502": 200.0, "140581": 1000.0}
 
 def make_case(tmp: Path, **overrides) -> Path:
     """A two-county config with its own boundaries, targets and rasters under ``tmp``."""
-    area = counties(CODES)
-    area.to_file(tmp / "counties.gpkg", layer="counties")
-    pd.DataFrame(
-        {
-            "county_code": CODES + ["140500"],
-            "county_name": ["城区", "高平市", "两县"],
-            "target_2025": [76.86, 61.75, 64.0],
-            "target_2035": [88.51, 90.98, 90.5],
-        }
-    ).to_csv(tmp / "targets.csv", index=False)
+    area = write_two_counties(tmp)
     erosion_raster(tmp / "erosion.tif", area)
     landcover_raster(tmp / "landcover.tif", area)
     cfg = {
