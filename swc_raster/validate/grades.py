@@ -13,8 +13,8 @@ from rasterio.windows import Window
 from swc_raster.erosion_layers import GRADE_KEYS, grade_table
 from swc_raster.errors import ConfigError
 from swc_raster.validate.context import Context, Year
-from swc_raster.validate.landcover import count_codes
-from swc_raster.validate.tiles import OpenRaster, TileReader, nodata_value_mask
+from swc_raster.validate.landcover import present_codes
+from swc_raster.validate.tiles import OpenRaster
 
 
 def grades_key(key: str) -> str:
@@ -49,13 +49,9 @@ def scan_grades(ctx: Context, y: Year, r: OpenRaster, win: Window, key: str) -> 
             f"if it is a grade raster, convert it to integers: `gdal_translate -ot Byte {r.rel} grades.tif`.",
         )
         return
-    by_value, nd = nodata_value_mask(r.ds, r.band, dtype)
-    reader = TileReader(ctx, r, win, with_mask=not by_value)
-    counts, other = count_codes(reader, dtype, nd)
-    if reader.failed:
+    present = present_codes(ctx, r, win, dtype)
+    if present is None:
         return
-    present = {int(k): int(counts[k]) for k in np.flatnonzero(counts)}
-    present.update(other)
     known = {c for c, _ in pairs} | set(nodata) | {0}
     bad = sorted(k for k in present if k not in known)
     if bad and (len(present) > 20 or max(bad) > 1000):

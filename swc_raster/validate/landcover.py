@@ -65,21 +65,28 @@ def count_codes(reader: TileReader, dtype: np.dtype, nodata: float | None) -> tu
     return counts, other
 
 
+def present_codes(ctx: Context, r: OpenRaster, win: Window, dtype: np.dtype) -> dict[int, int] | None:
+    """Pixel count of every code of an integer raster over ``win`` (nodata left out); None when a block failed."""
+    by_value, nodata = nodata_value_mask(r.ds, r.band, dtype)
+    reader = TileReader(ctx, r, win, with_mask=not by_value)
+    counts, other = count_codes(reader, dtype, nodata)
+    if reader.failed:
+        return None
+    present = {int(k): int(counts[k]) for k in np.flatnonzero(counts)}
+    present.update(other)
+    return present
+
+
 def scan_landcover(ctx: Context, r: OpenRaster, win: Window, legend: set[int] | None) -> None:
     """Check the land-cover codes over ``win`` against the legend."""
     dtype = np.dtype(r.ds.dtypes[r.band - 1])
     if dtype.kind not in "ui":
         return  # refused by the data-type rule
-    by_value, nodata = nodata_value_mask(r.ds, r.band, dtype)
-    reader = TileReader(ctx, r, win, with_mask=not by_value)
-    counts, other = count_codes(reader, dtype, nodata)
-    if reader.failed:
+    present = present_codes(ctx, r, win, dtype)
+    if present is None:
         return
-    present = {int(k): int(counts[k]) for k in np.flatnonzero(counts)}
-    present.update(other)
-    report_codes(
-        ctx, r.label, r.rel, r.ds.nodatavals[r.band - 1], present, reader.total, legend, "of the region's window"
-    )
+    total = int(win.width) * int(win.height)
+    report_codes(ctx, r.label, r.rel, r.ds.nodatavals[r.band - 1], present, total, legend, "of the region's window")
 
 
 def report_codes(
