@@ -44,9 +44,6 @@ WIND_THRESHOLDS_T_KM2: Final = (200.0, 2500.0, 5000.0, 8000.0, 15000.0)
 GRADED_MAX_CODE: Final = 9
 GRADED_MAX_DISTINCT: Final = 8
 
-#: The processes, as the tables name them.
-PROCESSES: Final = ("water", "wind")
-
 
 @dataclass(frozen=True)
 class ErosionLayer:
@@ -67,10 +64,6 @@ class ErosionLayer:
     @property
     def graded(self) -> bool:
         return self.grade_codes is not None
-
-    @property
-    def form(self) -> str:
-        return "grades" if self.graded else "modulus"
 
     def params(self) -> dict[str, Any]:
         """Plain values (for ``params:`` and process pools)."""
