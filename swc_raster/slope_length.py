@@ -472,6 +472,32 @@ def _distances(res_x: float, res_y: float) -> np.ndarray:
 # --------------------------------------------------------------------------- channels
 
 
+@numba.njit(cache=True, inline="always")
+def _downstream(d: np.ndarray, i: int, rows: int, cols: int) -> int:
+    """Flat index of the cell that flat cell ``i`` drains into, or −1 (an outlet, off the grid, or into nodata)."""
+    k = d[i]
+    if k >= 8:
+        return -1
+    r = i // cols + _DR[k]
+    c = i % cols + _DC[k]
+    if not (0 <= r < rows and 0 <= c < cols):
+        return -1
+    j = r * cols + c
+    return -1 if d[j] == NODATA else j
+
+
+@numba.njit(cache=True)
+def _in_degrees(d: np.ndarray, rows: int, cols: int) -> np.ndarray:
+    """How many cells drain into each cell (flat ``d``, nodata cells drain nowhere)."""
+    indeg = np.zeros(rows * cols, dtype=np.uint8)
+    for i in range(rows * cols):
+        if d[i] != NODATA:
+            j = _downstream(d, i, rows, cols)
+            if j >= 0:
+                indeg[j] += 1
+    return indeg
+
+
 @numba.njit(cache=True)
 def _upstream_cells(dirs: np.ndarray) -> np.ndarray:
     """Number of cells draining through each cell (itself included), by walking down from the sources."""
@@ -479,29 +505,15 @@ def _upstream_cells(dirs: np.ndarray) -> np.ndarray:
     n = rows * cols
     d = dirs.ravel()
     count = np.zeros(n, dtype=np.uint32)
-    indeg = np.zeros(n, dtype=np.uint8)
-    for i in range(n):
-        k = d[i]
-        if k < 8:
-            r = i // cols + _DR[k]
-            c = i % cols + _DC[k]
-            if 0 <= r < rows and 0 <= c < cols and d[r * cols + c] != NODATA:
-                indeg[r * cols + c] += 1
+    indeg = _in_degrees(d, rows, cols)
     for s in range(n):
         if d[s] == NODATA or indeg[s] != 0 or count[s] != 0:
             continue
         i = s
         while True:
             count[i] += 1
-            k = d[i]
-            if k >= 8:
-                break
-            r = i // cols + _DR[k]
-            c = i % cols + _DC[k]
-            if not (0 <= r < rows and 0 <= c < cols):
-                break
-            j = r * cols + c
-            if d[j] == NODATA:
+            j = _downstream(d, i, rows, cols)
+            if j < 0:
                 break
             count[j] += count[i]
             indeg[j] -= 1
@@ -543,23 +555,17 @@ def _walk_lengths(
     li = lam_in.ravel()
     lo = lam_out.ravel()
     ln = length.ravel()
-    indeg = np.zeros(n, dtype=np.uint8)
+    indeg = _in_degrees(d, rows, cols)
     axis = min(dist[0], dist[2])
     for i in range(n):
         k = d[i]
         li[i] = 0.0
         lo[i] = np.nan
         if k == NODATA:
-            lo[i] = np.nan
             li[i] = np.nan
             ln[i] = np.nan
             continue
         ln[i] = dist[k] if k < 8 else axis
-        if k < 8:
-            r = i // cols + _DR[k]
-            c = i % cols + _DC[k]
-            if 0 <= r < rows and 0 <= c < cols and d[r * cols + c] != NODATA:
-                indeg[r * cols + c] += 1
     for s in range(n):
         if d[s] == NODATA or indeg[s] != 0:
             continue
@@ -570,15 +576,8 @@ def _walk_lengths(
                 out = cap
             lo[i] = out
             indeg[i] = 255  # done
-            k = d[i]
-            if k >= 8:
-                break
-            r = i // cols + _DR[k]
-            c = i % cols + _DC[k]
-            if not (0 <= r < rows and 0 <= c < cols):
-                break
-            j = r * cols + c
-            if d[j] == NODATA:
+            j = _downstream(d, i, rows, cols)
+            if j < 0:
                 break
             ratio = ratio_gentle if sl[i] < gentle_deg else ratio_steep
             cut = sl[j] < sl[i] * ratio or (use_channel and ch[j])
