@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -18,19 +17,9 @@ import pytest
 import yaml
 
 from tests._rasters import ROOT, erosion_raster, landcover_raster, write_two_counties
+from tests._tools import run_snakemake
 
 pytestmark = pytest.mark.workflow
-SNAKEMAKE = [
-    sys.executable,
-    "-m",
-    "snakemake",
-    "--snakefile",
-    str(ROOT / "Snakefile"),
-    "--cores",
-    "2",
-    "--workflow-profile",
-    str(ROOT / "workflow/profiles/default"),
-]
 CODES = ["140502", "140581"]
 
 # Jobs of a one-year, one-batch run, by what they compute.
@@ -50,12 +39,7 @@ EVERYTHING = (
 
 
 def _run(workdir: Path, *extra: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [*SNAKEMAKE, "--directory", str(workdir), "--configfile", "config.yaml", *extra],
-        capture_output=True,
-        text=True,
-        cwd=workdir,
-    )
+    return run_snakemake(workdir, "config.yaml", *extra)
 
 
 @pytest.fixture(scope="module")

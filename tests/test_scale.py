@@ -1,8 +1,5 @@
 """A national-size configuration plans and dry-runs as independent batch jobs."""
 
-import subprocess
-import sys
-
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -12,6 +9,7 @@ import yaml
 from rasterio.transform import from_origin
 
 from tests._rasters import ROOT, write
+from tests._tools import run_snakemake
 from tests.test_workflow import _job_counts
 
 N_COUNTIES, N_PROVINCES = 2900, 31
@@ -65,25 +63,7 @@ def national_case(tmp, split):
 
 
 def dry_run(tmp, config):
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "snakemake",
-            "--snakefile",
-            str(ROOT / "Snakefile"),
-            "-n",
-            "--cores",
-            "2",
-            "--directory",
-            str(tmp),
-            "--configfile",
-            str(config),
-        ],
-        capture_output=True,
-        text=True,
-        cwd=tmp,
-    )
+    return run_snakemake(tmp, config, "-n")
 
 
 @pytest.mark.workflow

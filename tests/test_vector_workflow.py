@@ -6,8 +6,6 @@ county are computed here with shapely in the equal-area CRS; the workflow's rate
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import geopandas as gpd
@@ -16,7 +14,8 @@ import pytest
 import shapely
 import yaml
 
-from tests._rasters import ALBERS, ROOT, write_two_counties
+from tests._rasters import ALBERS, write_two_counties
+from tests._tools import run_snakemake
 
 pytestmark = pytest.mark.workflow
 CODES = ["140502", "140581"]  # 城区 and 高平市
@@ -66,25 +65,7 @@ def _planted(tmp: Path) -> tuple[Path, gpd.GeoDataFrame, gpd.GeoDataFrame]:
 def test_a_polygon_year_gives_the_planted_rates_and_its_report(tmp_path):
     config, ea, patches = _planted(tmp_path)
     wanted = ["results/2023/county_rates.csv", "results/2023/erosion_by_landcover.csv", "results/2023/report.html"]
-    run = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "snakemake",
-            *wanted,
-            "--snakefile",
-            str(ROOT / "Snakefile"),
-            "--cores",
-            "2",
-            "--directory",
-            str(tmp_path),
-            "--configfile",
-            str(config),
-        ],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-    )
+    run = run_snakemake(tmp_path, config, *wanted)
     assert run.returncode == 0, run.stderr[-4000:]
     rates = pd.read_csv(
         tmp_path / "results/2023/county_rates.csv", dtype={"county_code": str}, encoding="utf-8-sig"
@@ -107,22 +88,6 @@ def test_a_mixed_year_is_refused_with_the_fix(tmp_path):
     cfg["years"][0]["landcover"] = "landcover.tif"
     del cfg["years"][0]["landuse_polygons"]
     config.write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
-    run = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "snakemake",
-            "--snakefile",
-            str(ROOT / "Snakefile"),
-            "-n",
-            "--directory",
-            str(tmp_path),
-            "--configfile",
-            str(config),
-        ],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-    )
+    run = run_snakemake(tmp_path, config, "-n")
     assert run.returncode != 0
     assert "mixes a raster and a vector form" in run.stdout + run.stderr

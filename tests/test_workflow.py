@@ -3,7 +3,6 @@
 import json
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import geopandas as gpd
@@ -16,19 +15,9 @@ from exactextract import exact_extract
 from pyproj import Geod
 
 from tests._rasters import ROOT, counties, erosion_raster, landcover_raster, write, write_two_counties
+from tests._tools import run_snakemake, snakemake_command
 
 pytestmark = pytest.mark.workflow
-SNAKEMAKE = [
-    sys.executable,
-    "-m",
-    "snakemake",
-    "--snakefile",
-    str(ROOT / "Snakefile"),
-    "--cores",
-    "2",
-    "--workflow-profile",
-    str(ROOT / "workflow/profiles/default"),
-]
 CODES = ["140502", "140581"]  # 城区 and 高平市
 T = {"140502": 200.0, "140581": 1000.0}
 
@@ -61,12 +50,7 @@ def make_case(tmp: Path, **overrides) -> Path:
 
 
 def run(tmp: Path, config: Path, *extra: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [*SNAKEMAKE, "--directory", str(tmp), "--configfile", str(config), *extra],
-        capture_output=True,
-        text=True,
-        cwd=tmp,
-    )
+    return run_snakemake(tmp, config, *extra)
 
 
 @pytest.fixture(scope="module")
@@ -316,7 +300,7 @@ def test_killed_run_leaves_no_complete_looking_output_and_resumes_to_identical_r
     import time
 
     config = make_case(tmp_path)  # same seeds: the same inputs as the `case` run
-    cmd = [*SNAKEMAKE, "--directory", str(tmp_path), "--configfile", str(config)]
+    cmd = snakemake_command(tmp_path, config)
     proc = subprocess.Popen(
         cmd, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
     )
