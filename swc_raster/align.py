@@ -30,9 +30,8 @@ from swc_raster.footprint import raster_footprint
 from swc_raster.grid import AnalysisGrid
 from swc_raster.legend import LANDCOVER_NODATA, check_landcover_dtype
 from swc_raster.logs import progress
-from swc_raster.units import T_PIXEL, normalise_unit, to_t_km2
+from swc_raster.units import EROSION_NODATA, T_PIXEL, normalise_unit, to_t_km2
 
-EROSION_NODATA = -9999.0
 #: The grid coarsens the source when its cell is this much larger than the source's.
 COARSEN_RATIO = 1.5
 

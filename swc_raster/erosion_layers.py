@@ -20,9 +20,7 @@ from typing import Any, Final
 import numpy as np
 
 from swc_raster.errors import ConfigError
-
-#: Nodata of the modulus the engine reads (as swc_raster.sources.EROSION_NODATA).
-EROSION_NODATA: Final = -9999.0
+from swc_raster.units import EROSION_NODATA
 
 #: The configuration's names of the six SL 190 grades, in grade order (1 微度 … 6 剧烈).
 GRADE_KEYS: Final = ("slight", "light", "moderate", "intense", "very_intense", "severe")

@@ -30,9 +30,9 @@ from rasterio.enums import Resampling
 from rasterio.windows import Window
 
 from swc_raster.grid import AnalysisGrid, CellAreas
+from swc_raster.legend import LANDCOVER_NODATA
+from swc_raster.units import EROSION_NODATA
 
-EROSION_NODATA = -9999.0
-LANDCOVER_NODATA = 0
 #: Spacing (cells) of the lattice of exactly transformed cell centres (``nearest``).
 STEP = 16
 #: An equal-area CRS of the whole globe, to compare cell sizes (only the ratio matters).

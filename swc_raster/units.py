@@ -14,6 +14,9 @@ import numpy as np
 
 from swc_raster.errors import UnitError
 
+#: No data in the erosion modulus as the engine reads it (t/(km²·a), float32): below every real value.
+EROSION_NODATA: Final = -9999.0
+
 #: Canonical unit names accepted in the config.
 T_KM2: Final = "t/km2/a"
 T_HA: Final = "t/ha/a"
