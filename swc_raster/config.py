@@ -397,8 +397,11 @@ def year_inputs(cfg: Mapping[str, Any]) -> dict[int, YearInputs]:
                 **wind,
             )
         # the grade tables' own problems (a code twice, code 0 as a grade) surface at parse time
-        if out[y].erosion_grades is not None or out[y].wind_erosion_grades is not None:
-            out[y].erosion_layers((200.0, 2500.0, 5000.0, 8000.0, 15000.0))
+        for key in ("erosion_grades", "wind_erosion_grades"):
+            if entry.get(key) is not None:
+                from swc_raster.erosion_layers import grade_table  # numpy: only for years with a grade table
+
+                grade_table(entry[key], f"{where}.{key}")
     return out
 
 

@@ -173,7 +173,7 @@ def read_erosion_by_landcover(path: str | os.PathLike) -> pd.DataFrame:
 #: The ``erosion_by_process.csv`` contract: one row per county × process (water, wind, total), then the region's.
 PROCESS_COLUMNS = processes.PROCESS_COLUMNS  # defined once, in swc_raster.processes
 #: Processes in the order their rows are shown; ``total`` counts a cell eroded by both once (the rate uses it).
-PROCESSES = ("water", "wind", "total")
+PROCESSES = tuple(processes.PROCESS_NAMES)  # water, wind, total
 
 
 def read_erosion_by_process(path: str | os.PathLike) -> pd.DataFrame:
