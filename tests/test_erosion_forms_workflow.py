@@ -9,8 +9,6 @@ process reaches 轻度; land eroded by both counts once.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +19,8 @@ import yaml
 from rasterio.transform import from_origin
 
 from swc_raster.grading import grade_modulus
-from tests._rasters import ALBERS, ROOT, write, write_two_counties
+from tests._rasters import ALBERS, write, write_two_counties
+from tests._tools import run_snakemake
 
 pytestmark = pytest.mark.workflow
 CODES = ["140502", "140581"]  # 城区 and 高平市
@@ -105,16 +104,13 @@ def planted(tmp_path_factory):
         truth[code] = {
             "area": a, "water": gw, "wind": gi, "graded": g200, "land": geom.area / 1e6, "water_values": WATER[water_idx]
         }  # fmt: skip
-    run = subprocess.run(
-        [
-            sys.executable, "-m", "snakemake",
-            *[f"results/{y}/{f}" for y in (2023, 2024) for f in ("county_rates.csv", "erosion_by_process.csv")],
-            "results/2023/t_sensitivity.csv", "results/2023/erosion_grade.tif",
-            "--snakefile", str(ROOT / "Snakefile"), "--cores", "2", "--directory", str(tmp),
-            "--configfile", str(tmp / "config.yaml"),
-        ],
-        capture_output=True, text=True, cwd=tmp,
-    )  # fmt: skip
+    run = run_snakemake(
+        tmp,
+        tmp / "config.yaml",
+        *[f"results/{y}/{f}" for y in (2023, 2024) for f in ("county_rates.csv", "erosion_by_process.csv")],
+        "results/2023/t_sensitivity.csv",
+        "results/2023/erosion_grade.tif",
+    )
     assert run.returncode == 0, run.stderr[-4000:]
     return tmp, truth, run
 
@@ -191,3 +187,20 @@ def test_graded_raster_gives_its_grades_whatever_t(planted):
     table = _csv(tmp / "results/2024/erosion_by_process.csv")
     assert set(table.process) == {"water", "total"}
     assert not (tmp / "results/2024/t_sensitivity.csv").exists()
+
+
+def test_by_process_shares_are_erosion_over_assessed_land(planted):
+    """Each process's share = its erosion over the land it assesses (planted areas); the total's is 100 − rate."""
+    tmp, truth, _ = planted
+    table = _csv(tmp / "results/2023/erosion_by_process.csv")
+    rows = table[table.level == "county"].set_index(["county_code", "process"])
+    for code, t in truth.items():
+        a, land = t["area"], t["land"]
+        water, wind = a[t["water"] >= 2].sum(), a[t["wind"] >= 2].sum()
+        total = a[(t["water"] >= 2) | (t["wind"] >= 2)].sum()
+        assert rows.loc[(code, "water"), "assessed_area_km2"] == pytest.approx(land, rel=1e-9)  # water covers all
+        assert rows.loc[(code, "water"), "erosion_share_pct"] == pytest.approx(100 * water / land, abs=1e-4)
+        assert rows.loc[(code, "wind"), "erosion_share_pct"] == pytest.approx(
+            100 * wind / a[t["wind"] >= 1].sum(), abs=1e-4
+        )
+        assert rows.loc[(code, "total"), "erosion_share_pct"] == pytest.approx(100 * total / land, abs=1e-4)
